@@ -1,0 +1,6 @@
+# Generated from openapi/telemetry-v1.yaml by scripts/generate. Do not edit.
+"""Code generated from the OpenAPI contract; private to mosaicstack_telemetry.
+
+models: pydantic v2 models (datamodel-code-generator).
+client: the low-level httpx client (openapi-python-client).
+"""

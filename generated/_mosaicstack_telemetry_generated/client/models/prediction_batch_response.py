@@ -1,0 +1,78 @@
+# Generated from openapi/telemetry-v1.yaml by scripts/generate. Do not edit.
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+from typing_extensions import Self
+
+if TYPE_CHECKING:
+    from ..models.prediction_response import PredictionResponse
+
+
+T = TypeVar("T", bound="PredictionBatchResponse")
+
+
+@_attrs_define
+class PredictionBatchResponse:
+    """Response of `POST /v1/predictions/batch`.
+
+    Attributes:
+        results (list[PredictionResponse]): One response per query, in request order.
+    """
+
+    results: list[PredictionResponse]
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        results = []
+        for results_item_data in self.results:
+            results_item = results_item_data.to_dict()
+            results.append(results_item)
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "results": results,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.prediction_response import PredictionResponse
+
+        d = dict(src_dict)
+        results = []
+        _results = d.pop("results")
+        for results_item_data in _results:
+            results_item = PredictionResponse.from_dict(results_item_data)
+
+            results.append(results_item)
+
+        prediction_batch_response = cls(
+            results=results,
+        )
+
+        prediction_batch_response.additional_properties = d
+        return prediction_batch_response
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

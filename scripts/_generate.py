@@ -1,0 +1,135 @@
+"""Regenerate generated/ from openapi/telemetry-v1.yaml, or check that it is up to date.
+
+Both generators write into a fresh temporary folder; the result then replaces generated/
+(or, with --check, is compared with it). Generating from scratch every time is what makes the
+output byte-for-byte deterministic: nothing stale can survive in generated/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT = "openapi/telemetry-v1.yaml"
+PACKAGE = "_mosaicstack_telemetry_generated"
+TARGET = ROOT / "generated" / PACKAGE
+HEADER = "# Generated from openapi/telemetry-v1.yaml by scripts/generate. Do not edit."
+INIT = f'''{HEADER}
+"""Code generated from the OpenAPI contract; private to mosaicstack_telemetry.
+
+models: pydantic v2 models (datamodel-code-generator).
+client: the low-level httpx client (openapi-python-client).
+"""
+'''
+
+
+def _bin(name: str) -> str:
+    """A tool from the same environment as this interpreter (the project's venv)."""
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        sys.exit(f"{name} is not installed in {path.parent}: run scripts/install")
+    return str(path)
+
+
+def _run(cmd: list[str], env: dict[str, str]) -> None:
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        sys.exit(f"failed: {' '.join(cmd)}")
+
+
+def generate(out: Path) -> None:
+    """Write the whole generated package into `out` (which must not exist)."""
+    env = dict(os.environ)
+    # Post-hooks call `ruff` by name: make it the pinned one from this environment.
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    out.mkdir(parents=True)
+    (out / "__init__.py").write_text(INIT)
+    (out / "py.typed").write_text(HEADER + "\n")
+    # A copy of the contract ships in the package, for the local server's /openapi.json.
+    (out / "telemetry-v1.yaml").write_text(f"{HEADER}\n{(ROOT / CONTRACT).read_text()}")
+    # Its settings live in pyproject.toml, [tool.datamodel-codegen].
+    _run([_bin("datamodel-codegen"), "--input", CONTRACT, "--output", str(out / "models.py")], env)
+    _run(
+        [
+            _bin("openapi-python-client"),
+            "generate",
+            "--path", CONTRACT,
+            "--config", "scripts/openapi-python-client.yaml",
+            "--meta", "none",
+            "--output-path", str(out / "client"),
+            "--fail-on-warning",
+        ],
+        env,
+    )  # fmt: skip
+    for path in sorted(out.rglob("*")):
+        if path.is_file() and path.suffix in {".py", ".typed", ".yaml"}:
+            text = path.read_text()
+            if not text.startswith(HEADER):
+                path.write_text(f"{HEADER}\n{text}")
+        elif path.is_dir() and path.name == "__pycache__":
+            shutil.rmtree(path)
+
+
+def _files(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): p.read_text()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def check(fresh: Path) -> int:
+    """Print a unified diff of generated/ against a fresh generation; 1 if they differ."""
+    old = _files(TARGET) if TARGET.exists() else {}
+    new = _files(fresh)
+    diff: list[str] = []
+    for name in sorted(old.keys() | new.keys()):
+        a, b = old.get(name, ""), new.get(name, "")
+        if a != b:
+            diff.extend(
+                difflib.unified_diff(
+                    a.splitlines(keepends=True),
+                    b.splitlines(keepends=True),
+                    f"generated/{PACKAGE}/{name}" if name in old else "/dev/null",
+                    f"regenerated/{PACKAGE}/{name}" if name in new else "/dev/null",
+                )
+            )
+    if diff:
+        sys.stdout.writelines(diff)
+        print(
+            f"\ngenerated/ is stale: {CONTRACT} (or a generator setting) changed since it was"
+            " generated. Run scripts/generate and commit generated/ with the contract.",
+            file=sys.stderr,
+        )
+        return 1
+    print("generated/ is up to date with the contract.")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only report drift (exit 1)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="mosaic-generate-") as tmp:
+        fresh = Path(tmp) / PACKAGE
+        generate(fresh)
+        if args.check:
+            return check(fresh)
+        if TARGET.exists():
+            shutil.rmtree(TARGET)
+        TARGET.parent.mkdir(exist_ok=True)
+        shutil.copytree(fresh, TARGET)
+    print(f"regenerated generated/{PACKAGE} from {CONTRACT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
