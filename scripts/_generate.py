@@ -63,6 +63,7 @@ def generate(out: Path) -> None:
             "generate",
             "--path", CONTRACT,
             "--config", "scripts/openapi-python-client.yaml",
+            "--custom-template-path", "scripts/openapi-python-client-templates",
             "--meta", "none",
             "--output-path", str(out / "client"),
             "--fail-on-warning",
