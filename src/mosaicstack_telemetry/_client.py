@@ -1,0 +1,399 @@
+"""`TelemetryClient`: the queue, one background sender (a thread or a task), predictions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Sequence
+from types import TracebackType
+
+from mosaicstack_telemetry._cache import PredictionCache
+from mosaicstack_telemetry._config import TelemetryConfig
+from mosaicstack_telemetry._log import RateLimitedLog, logger
+from mosaicstack_telemetry._models import (
+    MAX_QUERIES_PER_BATCH,
+    PredictionQuery,
+    PredictionResponse,
+    TaskCompletionEvent,
+)
+from mosaicstack_telemetry._queue import EventQueue
+from mosaicstack_telemetry._retry import monotonic
+from mosaicstack_telemetry._sender import Sender
+from mosaicstack_telemetry._stats import Stats, TelemetryStats
+from mosaicstack_telemetry._transport import Transport
+
+#: How long `stop()` may spend on its final flush before it gives up and counts what is left.
+FINAL_FLUSH_TIMEOUT = 20.0
+
+
+class _Wakeup:
+    """A flag and a condition: the sender sleeps on it, `track()` and `stop()` set it.
+
+    Built on a reentrant lock, unlike `threading.Event`, so a signal handler that calls
+    `track()` while its own thread is inside `set()` cannot deadlock.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.RLock())
+        self._flag = False
+
+    def set(self) -> None:
+        with self._cond:
+            self._flag = True
+            self._cond.notify_all()
+
+    def wait(self, timeout: float) -> None:
+        with self._cond:
+            if not self._flag:
+                self._cond.wait(timeout)
+            self._flag = False
+
+
+class TelemetryClient:
+    """Queues events, sends them in the background, and caches predictions.
+
+    `track()` is always synchronous, never blocks on I/O and never raises. One background
+    sender runs at a time: a daemon thread (`start()`) or an asyncio task (`start_async()`).
+    """
+
+    def __init__(self, config: TelemetryConfig) -> None:
+        self._config = config
+        self._enabled = bool(config.enabled)
+        problems = config.validate() if self._enabled else []
+        for problem in problems:
+            logger.warning("Invalid telemetry config: %s", problem)
+        self._valid = not problems
+        self._log = RateLimitedLog()
+        size = config.max_queue_size
+        self._queue = EventQueue(size if isinstance(size, int) and size > 0 else 1000)
+        ttl = config.prediction_cache_ttl_seconds if self._valid else 21600.0
+        self._cache = PredictionCache(ttl)
+        self._batch_size = config.batch_size if self._valid else 100
+        self._stats = Stats()
+        self._lock = threading.RLock()  # start/stop, never taken by track()
+        self._transport: Transport | None = None
+        self._sender: Sender | None = None
+        self._thread: threading.Thread | None = None
+        self._stop_event = threading.Event()
+        self._wakeup = _Wakeup()
+        self._task: asyncio.Task[None] | None = None
+        self._task_loop: asyncio.AbstractEventLoop | None = None
+        self._task_stop: asyncio.Event | None = None
+        self._task_wake: asyncio.Event | None = None
+        self._wake_pending = False
+
+    # -- the event path --------------------------------------------------------------------
+
+    def track(self, event: TaskCompletionEvent) -> None:
+        """Queue an event for submission. Never blocks, never raises; thread-safe.
+
+        Dropped silently when disabled; when the queue is full the oldest event is evicted.
+        """
+        try:
+            if not self._enabled:
+                return
+            if not self._valid:
+                self._stats.drop("invalid_config")
+                self._log.log(
+                    logging.WARNING,
+                    "track-invalid-config",
+                    "Event dropped: the telemetry config is invalid (see the earlier warnings)",
+                )
+                return
+            if not isinstance(event, TaskCompletionEvent):
+                self._stats.drop("invalid_event")
+                self._log.log(
+                    logging.ERROR,
+                    "track-invalid-event",
+                    "Event dropped: track() takes a TaskCompletionEvent, not %s",
+                    type(event).__name__,
+                )
+                return
+            if self._queue._put(event):
+                self._log.log(
+                    logging.WARNING,
+                    "queue-full",
+                    "Telemetry queue full (%d events): evicted the oldest event",
+                    self._queue.max_size,
+                )
+            if not self._wake_pending and self._queue.size >= self._batch_size:
+                self._wake_pending = True
+                self._wake()
+        except Exception:
+            try:
+                self._stats.drop("internal_error")
+                self._log.log(
+                    logging.ERROR,
+                    "track-error",
+                    "Event dropped by an unexpected error in track()",
+                    exc_info=True,
+                )
+            except Exception:  # noqa: S110  # track() must never raise, even here
+                pass
+
+    def _wake(self) -> None:
+        if self._thread is not None:
+            self._wakeup.set()
+        loop, wake = self._task_loop, self._task_wake
+        if loop is not None and wake is not None and not wake.is_set():
+            with contextlib.suppress(RuntimeError):  # the loop is closed
+                loop.call_soon_threadsafe(wake.set)
+
+    @property
+    def queue_size(self) -> int:
+        """Number of events currently in the in-memory queue."""
+        return self._queue.size
+
+    @property
+    def is_running(self) -> bool:
+        """Whether a background sender (thread or task) is active."""
+        thread, task = self._thread, self._task
+        return (thread is not None and thread.is_alive()) or (task is not None and not task.done())
+
+    def stats(self) -> TelemetryStats:
+        """A snapshot of what happened to the events tracked so far."""
+        return self._stats.snapshot(self._queue.evicted, self._queue.size)
+
+    # -- machinery -------------------------------------------------------------------------
+
+    def _ready(self, what: str) -> bool:
+        """Whether the network may be used; logs why not when the config is invalid."""
+        if not self._enabled:
+            return False
+        if not self._valid:
+            logger.error(
+                "Telemetry %s skipped: the config is invalid (see the warnings "
+                "logged when the client was created)",
+                what,
+            )
+            return False
+        return True
+
+    def _get_sender(self) -> Sender:
+        with self._lock:
+            if self._sender is None:
+                transport = None if self._config.dry_run else self._get_transport()
+                self._sender = Sender(self._config, self._queue, self._stats, transport, self._log)
+            return self._sender
+
+    def _get_transport(self) -> Transport:
+        with self._lock:
+            if self._transport is None:
+                self._transport = Transport(self._config)
+            return self._transport
+
+    def _get_predictor(self) -> Sender:
+        """A sender with a transport even in dry-run: dry-run affects events only."""
+        sender = self._get_sender()
+        if self._config.dry_run:
+            return Sender(self._config, self._queue, self._stats, self._get_transport(), self._log)
+        return sender
+
+    # -- sync lifecycle --------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the background daemon thread that flushes every `submit_interval_seconds`."""
+        if not self._ready("start()"):
+            return
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            if self._task is not None and not self._task.done():
+                logger.warning("start() ignored: an asyncio sender is already running")
+                return
+            self._stop_event = threading.Event()
+            self._wakeup = _Wakeup()
+            self._thread = threading.Thread(
+                target=self._run_thread,
+                args=(self._get_sender(), self._stop_event, self._wakeup),
+                name="mosaicstack-telemetry-sender",
+                daemon=True,
+            )
+            self._thread.start()
+
+    def _run_thread(self, sender: Sender, stop: threading.Event, wakeup: _Wakeup) -> None:
+        interval = float(self._config.submit_interval_seconds)
+        healthy = True
+        try:
+            while not stop.is_set():
+                if healthy:
+                    wakeup.wait(interval)  # the interval, or a wake from track()/stop()
+                else:
+                    stop.wait(interval)  # after a failure: the interval, only stop cuts it short
+                self._wake_pending = False
+                if stop.is_set():
+                    break
+                healthy = sender.flush_sync(stop, None)
+        except Exception:
+            logger.exception("The telemetry sender thread failed")
+
+    def stop(self) -> None:
+        """Stop whichever sender runs, then flush everything queued. Safe without `start()`."""
+        deadline = monotonic() + FINAL_FLUSH_TIMEOUT
+        with self._lock:
+            thread, self._thread = self._thread, None
+            self._stop_event.set()
+            self._wakeup.set()
+            self._cancel_task_from_sync()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(max(deadline - monotonic(), 0.0))
+        if self._enabled and self._valid:
+            self._get_sender().flush_sync(None, deadline)
+            self._report_left()
+        with self._lock:
+            if self._transport is not None:
+                self._transport.close()
+
+    def _cancel_task_from_sync(self) -> None:
+        task, loop = self._task, self._task_loop
+        if task is None or loop is None or task.done():
+            return
+        self._task = None
+        # From sync code we cannot await the task: cancel it; it puts its batch back.
+        with contextlib.suppress(RuntimeError):  # the loop is closed
+            loop.call_soon_threadsafe(task.cancel)
+
+    def _report_left(self) -> None:
+        left = self._queue.size
+        if left:
+            logger.warning(
+                "Telemetry stopped with %d events not sent before the shutdown "
+                "deadline; they stay queued",
+                left,
+            )
+
+    def __enter__(self) -> TelemetryClient:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- async lifecycle -------------------------------------------------------------------
+
+    async def start_async(self) -> None:
+        """Start the background asyncio task that flushes every `submit_interval_seconds`."""
+        if not self._ready("start_async()"):
+            return
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self._task is not None and not self._task.done():
+                return
+            if self._thread is not None and self._thread.is_alive():
+                logger.warning("start_async() ignored: a thread sender is already running")
+                return
+            self._task_stop = asyncio.Event()
+            self._task_wake = asyncio.Event()
+            self._task_loop = loop
+            self._task = loop.create_task(
+                self._run_task(self._get_sender(), self._task_stop, self._task_wake),
+                name="mosaicstack-telemetry-sender",
+            )
+
+    async def _run_task(self, sender: Sender, stop: asyncio.Event, wake: asyncio.Event) -> None:
+        interval = float(self._config.submit_interval_seconds)
+        healthy = True
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for((wake if healthy else stop).wait(), interval)
+            wake.clear()
+            self._wake_pending = False
+            if stop.is_set():
+                break
+            try:
+                healthy = await sender.flush_async(stop, None)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("The telemetry sender task failed a flush")
+                healthy = False
+
+    async def stop_async(self) -> None:
+        """Stop whichever sender runs, then flush everything queued. Safe without a start."""
+        deadline = monotonic() + FINAL_FLUSH_TIMEOUT
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            task, stop = self._task, self._task_stop
+            task_loop = self._task_loop
+            self._task = None
+            thread, self._thread = self._thread, None
+            self._stop_event.set()
+            self._wakeup.set()
+        if task is not None and not task.done():
+            if task_loop is loop and stop is not None:
+                stop.set()
+                try:
+                    await asyncio.wait_for(asyncio.shield(task), max(deadline - monotonic(), 0))
+                except asyncio.TimeoutError:
+                    task.cancel()
+            else:
+                self._task = task
+                self._cancel_task_from_sync()
+        if thread is not None:
+            await asyncio.to_thread(thread.join, max(deadline - monotonic(), 0.0))
+        if self._enabled and self._valid:
+            await self._get_sender().flush_async(None, deadline)
+            self._report_left()
+        with self._lock:
+            transport = self._transport
+        if transport is not None:
+            await transport.aclose()
+            transport.close()
+
+    async def __aenter__(self) -> TelemetryClient:
+        await self.start_async()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop_async()
+
+    # -- predictions -----------------------------------------------------------------------
+
+    def get_prediction(self, query: PredictionQuery) -> PredictionResponse | None:
+        """The cached prediction for `query`, or None if not cached or expired."""
+        return self._cache.get(query)
+
+    def refresh_predictions_sync(self, queries: Sequence[PredictionQuery]) -> None:
+        """Fetch predictions (`POST /v1/predictions/batch`) into the cache; never raises."""
+        try:
+            if not queries or not self._ready("refresh_predictions_sync()"):
+                return
+            predictor = self._get_predictor()
+            for chunk in _chunks(queries):
+                results = predictor.predict_sync(chunk)
+                if results is not None:
+                    for query, response in zip(chunk, results, strict=True):
+                        self._cache.put(query, response)
+        except Exception:
+            logger.exception("Telemetry prediction refresh failed")
+
+    async def refresh_predictions(self, queries: Sequence[PredictionQuery]) -> None:
+        """Fetch predictions asynchronously into the cache; never raises."""
+        try:
+            if not queries or not self._ready("refresh_predictions()"):
+                return
+            predictor = self._get_predictor()
+            for chunk in _chunks(queries):
+                results = await predictor.predict_async(chunk)
+                if results is not None:
+                    for query, response in zip(chunk, results, strict=True):
+                        self._cache.put(query, response)
+        except Exception:
+            logger.exception("Telemetry prediction refresh failed")
+
+
+def _chunks(queries: Sequence[PredictionQuery]) -> list[Sequence[PredictionQuery]]:
+    step = MAX_QUERIES_PER_BATCH
+    return [queries[i : i + step] for i in range(0, len(queries), step)]

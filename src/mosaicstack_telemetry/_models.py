@@ -1,0 +1,73 @@
+"""The public pydantic models: the generated ones, with the SDK's defaults added.
+
+Constraints, field names and types come from the generated models (from the contract); this
+module adds only what a contract cannot express: a fresh UUIDv4 `event_id` and a `timestamp`
+of now (UTC) per event, and naive timestamps taken as local time. Response types are the
+generated classes themselves, so nested objects are instances of the public names.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+import annotated_types
+from _mosaicstack_telemetry_generated import models as _gen
+from pydantic import Field, field_validator
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class TaskCompletionEvent(_gen.TaskCompletionEvent):
+    """A single telemetry event: one completed AI coding task (event schema version 1.0)."""
+
+    event_id: Annotated[UUID, Field(description="Unique event identifier (UUIDv4).")] = Field(
+        default_factory=uuid4
+    )
+    timestamp: Annotated[datetime, Field(description="When the task completed (UTC).")] = Field(
+        default_factory=_utc_now
+    )
+
+    @field_validator("timestamp")
+    @classmethod
+    def _to_utc(cls, value: datetime) -> datetime:
+        # astimezone() on a naive datetime assumes local time, which is what a user who wrote
+        # datetime.now() meant.
+        return value.astimezone(timezone.utc)
+
+
+def _max_len(model: type[Any], field: str) -> int:
+    """The contract's maxItems of a list field, read from the generated model."""
+    for meta in model.model_fields[field].metadata:
+        if isinstance(meta, annotated_types.MaxLen):
+            return int(meta.max_length)
+    raise LookupError(f"{model.__name__}.{field} has no maximum length")  # pragma: no cover
+
+
+#: The server's maxima per request, from the contract.
+MAX_EVENTS_PER_BATCH = _max_len(_gen.BatchEventRequest, "events")
+MAX_QUERIES_PER_BATCH = _max_len(_gen.PredictionBatchRequest, "queries")
+
+
+class BatchEventRequest(_gen.BatchEventRequest):
+    """Request body for `POST /v1/events/batch` (1 to 100 events)."""
+
+    events: Annotated[  # type: ignore[assignment]  # narrowed to the public event type
+        list[TaskCompletionEvent],
+        Field(min_length=1, max_length=MAX_EVENTS_PER_BATCH, description="Events to submit."),
+    ]
+
+
+BatchEventResponse = _gen.BatchEventResponse
+BatchEventResult = _gen.BatchEventResult
+PredictionQuery = _gen.PredictionQuery
+PredictionResponse = _gen.PredictionResponse
+PredictionData = _gen.PredictionData
+PredictionMetadata = _gen.PredictionMetadata
+TokenDistribution = _gen.TokenDistribution
+CorrectionFactors = _gen.CorrectionFactors
+QualityPrediction = _gen.QualityPrediction
+PredictionBatchResponse = _gen.PredictionBatchResponse

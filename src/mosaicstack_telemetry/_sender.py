@@ -1,0 +1,344 @@
+"""Delivery: drain the queue in batches and send them under the retry policy.
+
+Shared by the sync thread, the async task and the final flush of `stop()`; the sync and async
+paths differ only in how they send and wait, every decision comes from `_retry.decide`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from mosaicstack_telemetry._config import TelemetryConfig
+from mosaicstack_telemetry._log import RateLimitedLog, logger
+from mosaicstack_telemetry._models import (
+    BatchEventResponse,
+    PredictionBatchResponse,
+    PredictionQuery,
+    PredictionResponse,
+    TaskCompletionEvent,
+)
+from mosaicstack_telemetry._queue import EventQueue
+from mosaicstack_telemetry._retry import Action, Step, decide, monotonic, scaled
+from mosaicstack_telemetry._stats import Stats
+from mosaicstack_telemetry._transport import RawResponse, Transport
+
+_EVENTS = TypeAdapter(list[TaskCompletionEvent])
+_NEVER = threading.Event()  # a wait on it only ends by its timeout
+
+
+def serialize_events(events: Sequence[TaskCompletionEvent]) -> bytes:
+    """The request body, straight from pydantic to JSON bytes."""
+    return b'{"events":' + _EVENTS.dump_json(list(events)) + b"}"
+
+
+@dataclass(frozen=True)
+class Final:
+    """How a request ended after its retries: the last step and the last answer, if any."""
+
+    step: Step
+    raw: RawResponse | None
+
+
+class Sender:
+    """Sends what the queue holds. Safe to use from several threads at once."""
+
+    def __init__(
+        self,
+        config: TelemetryConfig,
+        queue: EventQueue,
+        stats: Stats,
+        transport: Transport | None,
+        log: RateLimitedLog,
+    ) -> None:
+        self._config = config
+        self._queue = queue
+        self._stats = stats
+        self._transport = transport
+        self._log = log
+        self._batch_size = config.batch_size
+        self._max_retries = config.max_retries
+        self._rng = random.Random()  # noqa: S311  # jitter only
+        self._url = f"{config.server_url}/v1/events/batch"
+
+    # -- one request, with retries -------------------------------------------------------
+
+    def _step(
+        self, raw: RawResponse | None, error: str | None, attempt: int, splittable: int
+    ) -> Step:
+        status = raw.status if raw is not None else None
+        retry_after = raw.headers.get("retry-after") if raw is not None else None
+        step = decide(status, retry_after, attempt, self._max_retries, splittable, self._rng)
+        if step.action is not Action.DONE:
+            self._stats.error(error or f"HTTP {status}")
+        return step
+
+    def _request_sync(
+        self,
+        request: dict[str, Any],
+        size: int,
+        interrupt: threading.Event,
+        deadline: float | None,
+        splittable: bool = True,
+    ) -> Final:
+        assert self._transport is not None
+        attempt = 0
+        while True:
+            if deadline is not None and monotonic() >= deadline:
+                return Final(Step(Action.GIVE_UP, "deadline"), None)
+            raw, error = None, None
+            try:
+                raw = self._transport.send(request)
+            except Exception as exc:  # timeouts, refused or dropped connections, TLS, ...
+                error = f"{type(exc).__name__}: {exc}"
+            self._debug(request, size, raw, error)
+            step = self._step(raw, error, attempt, size if splittable else 1)
+            if step.action is not Action.RETRY:
+                return Final(step, raw)
+            if deadline is not None and monotonic() + scaled(step.wait) > deadline:
+                return Final(Step(Action.GIVE_UP, "deadline"), raw)
+            if interrupt.wait(scaled(step.wait)):
+                return Final(Step(Action.GIVE_UP, "stopped"), raw)
+            attempt += 1
+            self._stats.add("retried")
+
+    async def _request_async(
+        self,
+        request: dict[str, Any],
+        size: int,
+        interrupt: asyncio.Event,
+        deadline: float | None,
+        splittable: bool = True,
+    ) -> Final:
+        assert self._transport is not None
+        attempt = 0
+        while True:
+            if deadline is not None and monotonic() >= deadline:
+                return Final(Step(Action.GIVE_UP, "deadline"), None)
+            raw, error = None, None
+            try:
+                raw = await self._transport.send_async(request)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            self._debug(request, size, raw, error)
+            step = self._step(raw, error, attempt, size if splittable else 1)
+            if step.action is not Action.RETRY:
+                return Final(step, raw)
+            if deadline is not None and monotonic() + scaled(step.wait) > deadline:
+                return Final(Step(Action.GIVE_UP, "deadline"), raw)
+            try:
+                await asyncio.wait_for(interrupt.wait(), scaled(step.wait))
+                return Final(Step(Action.GIVE_UP, "stopped"), raw)
+            except asyncio.TimeoutError:
+                pass
+            attempt += 1
+            self._stats.add("retried")
+
+    def _debug(
+        self, request: dict[str, Any], size: int, raw: RawResponse | None, error: str | None
+    ) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            if raw is not None:
+                logger.debug(
+                    "%s %s: %d items, HTTP %d in %.3f s",
+                    request["method"].upper(),
+                    request["url"],
+                    size,
+                    raw.status,
+                    raw.elapsed,
+                )
+            else:
+                logger.debug(
+                    "%s %s: %d items, failed: %s",
+                    request["method"].upper(),
+                    request["url"],
+                    size,
+                    error,
+                )
+
+    # -- events ----------------------------------------------------------------------------
+
+    def _prepare(self, batch: list[TaskCompletionEvent]) -> bytes | None:
+        try:
+            return serialize_events(batch)
+        except Exception as exc:  # a model mutated into something unserializable
+            self._stats.drop("serialization_error", len(batch))
+            self._log.log(
+                logging.ERROR,
+                "serialize",
+                "Dropped %d events that could not be serialized: %s",
+                len(batch),
+                exc,
+            )
+            return None
+
+    def _dry_run(self, batch: list[TaskCompletionEvent]) -> None:
+        logger.info("[DRY RUN] Would submit batch of %d events to %s", len(batch), self._url)
+        self._stats.add("dry_run", len(batch))
+
+    def _settle(self, batch: list[TaskCompletionEvent], final: Final, pending: list[Any]) -> bool:
+        """Count and log a batch's end; queue the halves of a split. True if it gave up."""
+        step, raw = final.step, final.raw
+        if step.action is Action.DONE:
+            self._accepted(batch, raw)
+        elif step.action is Action.SPLIT:
+            mid = len(batch) // 2
+            pending.extend((batch[mid:], batch[:mid]))  # popped from the end: first half first
+        elif step.action is Action.DROP:
+            self._stats.drop(step.reason, len(batch))
+            detail = self._detail(raw)
+            self._log.log(
+                logging.ERROR,
+                step.reason,
+                "Dropped a batch of %d events: the server answered %s%s; retrying cannot succeed",
+                len(batch),
+                step.reason,
+                detail,
+            )
+        else:
+            return True
+        return False
+
+    def _accepted(self, batch: list[TaskCompletionEvent], raw: RawResponse | None) -> None:
+        assert self._transport is not None
+        assert raw is not None
+        parsed = self._transport.parse(self._transport.events_api, raw)
+        try:
+            response = BatchEventResponse.model_validate(parsed.to_dict())
+        except Exception:
+            # 2xx without a readable body: the server has the batch; count it as sent.
+            self._stats.add("sent", len(batch))
+            self._log.log(
+                logging.WARNING,
+                "bad-202",
+                "The server accepted a batch of %d events with an unreadable response body",
+                len(batch),
+            )
+            return
+        self._stats.add("sent", response.accepted)
+        self._stats.add("rejected", response.rejected)
+        rejected = [r for r in response.results if r.status == "rejected"]
+        if rejected:
+            ids = "; ".join(f"{r.event_id}: {r.error}" for r in rejected)
+            self._log.log(
+                logging.WARNING, "rejected", "The server rejected %d events: %s", len(rejected), ids
+            )
+
+    @staticmethod
+    def _detail(raw: RawResponse | None) -> str:
+        if raw is None or not raw.content:
+            return ""
+        return f" ({raw.content[:300].decode('utf-8', 'replace')})"
+
+    def _give_up(self, leftover: list[TaskCompletionEvent], reason: str) -> None:
+        evicted = self._queue._put_back(leftover)
+        self._stats.add("requeued", len(leftover) - evicted)
+        self._log.log(
+            logging.WARNING,
+            "give-up",
+            "Could not deliver %d events (%s); they are queued for the next attempt",
+            len(leftover),
+            reason,
+        )
+
+    def flush_sync(self, interrupt: threading.Event | None, deadline: float | None) -> bool:
+        """Send batches until the queue is empty; False if a batch had to go back."""
+        while batch := self._queue.drain(self._batch_size):
+            pending = [batch]
+            while pending:
+                part = pending.pop()
+                body = self._prepare(part)
+                if body is None:
+                    continue
+                if self._config.dry_run:
+                    self._dry_run(part)
+                    continue
+                request = self._transport.events_request(body)  # type: ignore[union-attr]
+                final = self._request_sync(request, len(part), interrupt or _NEVER, deadline)
+                if self._settle(part, final, pending):
+                    self._give_up(part + [e for p in pending for e in p], final.step.reason)
+                    return False
+        return True
+
+    async def flush_async(self, interrupt: asyncio.Event | None, deadline: float | None) -> bool:
+        """`flush_sync` for an event loop."""
+        interrupt = interrupt or asyncio.Event()
+        while batch := self._queue.drain(self._batch_size):
+            pending = [batch]
+            while pending:
+                part = pending.pop()
+                body = self._prepare(part)
+                if body is None:
+                    continue
+                if self._config.dry_run:
+                    self._dry_run(part)
+                    continue
+                request = self._transport.events_request(body)  # type: ignore[union-attr]
+                try:
+                    final = await self._request_async(request, len(part), interrupt, deadline)
+                except asyncio.CancelledError:
+                    self._queue._put_back(part + [e for p in pending for e in p])
+                    raise
+                if self._settle(part, final, pending):
+                    self._give_up(part + [e for p in pending for e in p], final.step.reason)
+                    return False
+        return True
+
+    # -- predictions -----------------------------------------------------------------------
+
+    def _predictions_request(self, queries: Sequence[PredictionQuery]) -> dict[str, Any]:
+        from _mosaicstack_telemetry_generated.client.models import PredictionBatchRequest
+
+        assert self._transport is not None
+        body = PredictionBatchRequest.from_dict(
+            {"queries": [q.model_dump(mode="json") for q in queries]}
+        )
+        request: dict[str, Any] = self._transport.predictions_api._get_kwargs(body=body)
+        return request
+
+    def _predictions(self, final: Final, count: int) -> list[PredictionResponse] | None:
+        assert self._transport is not None
+        if final.step.action is Action.DONE and final.raw is not None:
+            parsed = self._transport.parse(self._transport.predictions_api, final.raw)
+            try:
+                results = PredictionBatchResponse.model_validate(parsed.to_dict()).results
+            except Exception:
+                results = []
+            if len(results) == count:
+                return results
+            self._log.log(
+                logging.ERROR,
+                "bad-predictions",
+                "The server's predictions response "
+                "could not be read; the cache keeps its old entries",
+            )
+            return None
+        self._log.log(
+            logging.ERROR,
+            f"predictions-{final.step.reason}",
+            "Could not fetch predictions (%s%s); the cache keeps its old entries",
+            final.step.reason,
+            self._detail(final.raw),
+        )
+        return None
+
+    def predict_sync(self, queries: Sequence[PredictionQuery]) -> list[PredictionResponse] | None:
+        request = self._predictions_request(queries)
+        final = self._request_sync(request, len(queries), _NEVER, None, splittable=False)
+        return self._predictions(final, len(queries))
+
+    async def predict_async(
+        self, queries: Sequence[PredictionQuery]
+    ) -> list[PredictionResponse] | None:
+        request = self._predictions_request(queries)
+        final = await self._request_async(
+            request, len(queries), asyncio.Event(), None, splittable=False
+        )
+        return self._predictions(final, len(queries))

@@ -1,0 +1,58 @@
+"""Counters of what happened to events, so a user can see any loss."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TelemetryStats:
+    """A snapshot of a client's counters (see `TelemetryClient.stats()`)."""
+
+    sent: int = 0  #: events the server accepted
+    rejected: int = 0  #: events the server rejected individually inside a 202
+    dry_run: int = 0  #: events serialized and logged instead of sent (dry-run)
+    retried: int = 0  #: request attempts that were retried
+    requeued: int = 0  #: events put back in the queue after retries ran out
+    dropped: dict[str, int] = field(default_factory=dict)  #: events dropped, by reason
+    evicted: int = 0  #: events evicted because the queue was full
+    queued: int = 0  #: events in the queue now
+    last_error: str | None = None  #: the most recent failure, if any
+
+
+class Stats:
+    """Thread-safe counters behind `TelemetryStats`; never touched by a successful `track()`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.sent = self.rejected = self.dry_run = self.retried = self.requeued = 0
+        self.dropped: Counter[str] = Counter()
+        self.last_error: str | None = None
+
+    def add(self, name: str, count: int = 1) -> None:
+        with self._lock:
+            setattr(self, name, getattr(self, name) + count)
+
+    def drop(self, reason: str, count: int = 1) -> None:
+        if count:
+            with self._lock:
+                self.dropped[reason] += count
+
+    def error(self, message: str) -> None:
+        self.last_error = message
+
+    def snapshot(self, evicted: int, queued: int) -> TelemetryStats:
+        with self._lock:
+            return TelemetryStats(
+                sent=self.sent,
+                rejected=self.rejected,
+                dry_run=self.dry_run,
+                retried=self.retried,
+                requeued=self.requeued,
+                dropped=dict(self.dropped),
+                evicted=evicted,
+                queued=queued,
+                last_error=self.last_error,
+            )
