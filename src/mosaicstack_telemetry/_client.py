@@ -320,15 +320,16 @@ class TelemetryClient:
         deadline = monotonic() + FINAL_FLUSH_TIMEOUT
         loop = asyncio.get_running_loop()
         with self._lock:
-            task, stop = self._task, self._task_stop
+            task, stop, wake = self._task, self._task_stop, self._task_wake
             task_loop = self._task_loop
             self._task = None
             thread, self._thread = self._thread, None
             self._stop_event.set()
             self._wakeup.set()
         if task is not None and not task.done():
-            if task_loop is loop and stop is not None:
+            if task_loop is loop and stop is not None and wake is not None:
                 stop.set()
+                wake.set()  # the task sleeps on `wake` while healthy
                 try:
                     await asyncio.wait_for(asyncio.shield(task), max(deadline - monotonic(), 0))
                 except asyncio.TimeoutError:

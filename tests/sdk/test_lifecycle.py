@@ -1,0 +1,382 @@
+"""The "Lifecycle and edge semantics" of decisions.md, rule by rule, over loopback HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+
+import pytest
+
+from mosaicstack_telemetry import TelemetryClient
+from mosaicstack_telemetry._client import FINAL_FLUSH_TIMEOUT
+
+from .conftest import API_KEY, Reply, ScriptedServer, make_config, make_event
+
+
+def _sender_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "mosaicstack-telemetry-sender"]
+
+
+def _wait_until(predicate: object, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_track_before_start_queues_and_stop_flushes_without_start(server: ScriptedServer) -> None:
+    client = TelemetryClient(make_config(server.url))
+    events = [make_event() for _ in range(3)]
+    for event in events:
+        client.track(event)
+    assert client.queue_size == 3
+    assert not client.is_running
+    client.stop()
+    assert server.event_ids() == [str(e.event_id) for e in events]
+    assert client.queue_size == 0
+
+
+def test_start_is_idempotent_one_thread(server: ScriptedServer) -> None:
+    client = TelemetryClient(make_config(server.url))
+    client.start()
+    client.start()
+    try:
+        assert client.is_running
+        assert len(_sender_threads()) == 1
+        assert _sender_threads()[0].daemon
+    finally:
+        client.stop()
+    assert not client.is_running
+    assert _wait_until(lambda: not _sender_threads())
+
+
+def test_restart_after_stop(server: ScriptedServer) -> None:
+    client = TelemetryClient(make_config(server.url))
+    for _ in range(2):
+        client.start()
+        client.track(make_event())
+        client.stop()
+        assert not client.is_running
+    assert len(server.event_ids()) == 2
+
+
+def test_wakes_early_at_batch_size(server: ScriptedServer) -> None:
+    client = TelemetryClient(make_config(server.url, batch_size=5, submit_interval_seconds=3600))
+    client.start()
+    try:
+        for _ in range(5):
+            client.track(make_event())
+        # The interval is an hour: only the early wake can send this batch.
+        assert _wait_until(lambda: len(server.event_ids()) == 5)
+    finally:
+        client.stop()
+
+
+def test_periodic_flush_at_interval(server: ScriptedServer) -> None:
+    client = TelemetryClient(make_config(server.url, submit_interval_seconds=0.05))
+    client.start()
+    try:
+        client.track(make_event())
+        assert _wait_until(lambda: len(server.event_ids()) == 1)
+    finally:
+        client.stop()
+
+
+def test_burst_does_not_evict_while_server_healthy(server: ScriptedServer) -> None:
+    client = TelemetryClient(make_config(server.url, batch_size=10, max_queue_size=50))
+    client.start()
+    try:
+        for i in range(400):
+            client.track(make_event())
+            if i % 40 == 39:  # a burst, with pauses a healthy sender can keep up with
+                _wait_until(lambda: client.queue_size < 10, timeout=5)
+    finally:
+        client.stop()
+    assert client._queue.evicted == 0
+    assert len(server.event_ids()) == 400
+
+
+def test_stop_closes_the_pool_and_a_later_start_opens_a_new_one(server: ScriptedServer) -> None:
+    client = TelemetryClient(make_config(server.url))
+    client.start()
+    client.track(make_event())
+    client.stop()
+    transport = client._transport
+    assert transport is not None
+    assert transport._sync is None  # closed and forgotten
+    client.start()
+    client.track(make_event())
+    client.stop()
+    assert len(server.event_ids()) == 2
+
+
+def test_disabled_creates_nothing_and_sends_nothing(server: ScriptedServer) -> None:
+    client = TelemetryClient(make_config(server.url, enabled=False))
+    client.start()
+    client.track(make_event())
+    from mosaicstack_telemetry import Complexity, PredictionQuery, Provider, TaskType
+
+    query = PredictionQuery(
+        task_type=TaskType.TESTING, model="m", provider=Provider.OPENAI, complexity=Complexity.LOW
+    )
+    client.refresh_predictions_sync([query])
+    client.stop()
+    assert not _sender_threads()
+    assert client._transport is None
+    assert client._sender is None
+    assert client.queue_size == 0
+    assert server.seen == []
+
+
+def test_disabled_by_environment_overrides_constructor(
+    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MOSAIC_TELEMETRY_ENABLED", "false")
+    client = TelemetryClient(make_config(server.url, enabled=True))
+    with client:
+        client.track(make_event())
+    assert server.seen == []
+
+
+async def test_disabled_async_creates_no_task(server: ScriptedServer) -> None:
+    client = TelemetryClient(make_config(server.url, enabled=False))
+    async with client:
+        client.track(make_event())
+        assert client._task is None
+    assert server.seen == []
+
+
+def test_invalid_config_warns_then_start_errors_and_track_drops(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bad_key = "not-a-key-" + API_KEY
+    with caplog.at_level(logging.DEBUG, logger="mosaicstack_telemetry"):
+        client = TelemetryClient(make_config("ftp://x", api_key=bad_key, batch_size=0))
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 3  # server_url, api_key, batch_size
+        caplog.clear()
+        client.start()
+        assert not client.is_running
+        errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+        assert len(errors) == 1
+        client.track(make_event())
+        client.stop()
+    assert client.queue_size == 0
+    assert client.stats().dropped == {"invalid_config": 1}
+    assert bad_key not in caplog.text
+    assert API_KEY not in caplog.text
+
+
+def test_dry_run_logs_each_batch_and_sends_nothing(
+    server: ScriptedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = TelemetryClient(make_config(server.url + "/", dry_run=True, batch_size=2))
+    for _ in range(3):
+        client.track(make_event())
+    with caplog.at_level(logging.INFO, logger="mosaicstack_telemetry"):
+        client.stop()
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    url = f"{server.url}/v1/events/batch"
+    assert lines == [
+        f"[DRY RUN] Would submit batch of 2 events to {url}",
+        f"[DRY RUN] Would submit batch of 1 events to {url}",
+    ]
+    assert server.seen == []
+    assert client.stats().dry_run == 3
+    assert client._transport is None
+
+
+def test_dry_run_still_fetches_predictions(server: ScriptedServer) -> None:
+    from mosaicstack_telemetry import Complexity, PredictionQuery, Provider, TaskType
+
+    query = PredictionQuery(
+        task_type=TaskType.TESTING, model="m", provider=Provider.OPENAI, complexity=Complexity.LOW
+    )
+    client = TelemetryClient(make_config(server.url, dry_run=True))
+    client.refresh_predictions_sync([query])
+    assert client.get_prediction(query) is not None
+    assert [s.path for s in server.seen] == ["/v1/predictions/batch"]
+
+
+def test_every_request_carries_user_agent_and_bearer(server: ScriptedServer) -> None:
+    from mosaicstack_telemetry import Complexity, PredictionQuery, Provider, TaskType
+
+    client = TelemetryClient(make_config(server.url, user_agent="my-harness/2.0"))
+    client.track(make_event())
+    client.refresh_predictions_sync(
+        [PredictionQuery(task_type=TaskType.TESTING, model="m", provider=Provider.OPENAI,
+                         complexity=Complexity.LOW)]
+    )  # fmt: skip
+    client.stop()
+    assert len(server.seen) == 2
+    for seen in server.seen:
+        assert seen.headers["user-agent"] == "my-harness/2.0"
+        assert seen.headers["authorization"] == f"Bearer {API_KEY}"
+        assert seen.headers["content-type"] == "application/json"
+
+
+def test_queue_overflow_evicts_oldest_and_warns_rate_limited(
+    server: ScriptedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = TelemetryClient(make_config(server.url, max_queue_size=5))
+    events = [make_event() for _ in range(12)]
+    with caplog.at_level(logging.WARNING, logger="mosaicstack_telemetry"):
+        for event in events:
+            client.track(event)
+    assert client.queue_size == 5
+    assert client.stats().evicted == 7
+    overflow = [r for r in caplog.records if "queue full" in r.getMessage()]
+    assert len(overflow) == 1
+    client.stop()
+    assert server.event_ids() == [str(e.event_id) for e in events[-5:]]
+
+
+def test_stop_with_unreachable_server_returns_within_deadline(
+    unused_tcp_port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mosaicstack_telemetry._retry import _scaled_time
+
+    client = TelemetryClient(make_config(f"http://127.0.0.1:{unused_tcp_port}"))
+    client.start()
+    client.track(make_event())
+    start = time.monotonic()
+    with _scaled_time(0.01), caplog.at_level(logging.WARNING, logger="mosaicstack_telemetry"):
+        client.stop()
+    assert time.monotonic() - start < FINAL_FLUSH_TIMEOUT + 5  # generous upper bound
+    assert client.queue_size == 1  # kept, not silently lost
+    assert "1 events not sent" in caplog.text
+
+
+def test_stop_wakes_a_sender_waiting_out_a_backoff(server: ScriptedServer) -> None:
+    # Retry-After 60 s, unscaled: only the stop signal can end that wait early.
+    server.script(Reply(429, headers={"Retry-After": "60"}))
+    client = TelemetryClient(make_config(server.url, batch_size=1))
+    client.start()
+    client.track(make_event())
+    assert _wait_until(lambda: len(server.events_posts()) == 1)
+    time.sleep(0.05)  # let the sender enter its wait
+    start = time.monotonic()
+    client.stop()
+    assert time.monotonic() - start < 30  # far below the 60 s wait: it was interrupted
+    assert client.stats().sent == 1  # the final flush delivered it
+
+
+# -- async -----------------------------------------------------------------------------------
+
+
+async def test_async_start_is_one_task_and_stop_flushes(server: ScriptedServer) -> None:
+    client = TelemetryClient(make_config(server.url))
+    await client.start_async()
+    await client.start_async()
+    task = client._task
+    assert task is not None
+    assert client.is_running
+    events = [make_event() for _ in range(3)]
+    for event in events:
+        client.track(event)
+    await client.stop_async()
+    assert task.done()
+    assert not client.is_running
+    assert server.event_ids() == [str(e.event_id) for e in events]
+
+
+async def test_async_wakes_early_at_batch_size(server: ScriptedServer) -> None:
+    client = TelemetryClient(make_config(server.url, batch_size=3))
+    await client.start_async()
+    for _ in range(3):
+        client.track(make_event())
+    for _ in range(500):
+        if len(server.event_ids()) == 3:
+            break
+        await asyncio.sleep(0.01)
+    assert len(server.event_ids()) == 3
+    # The task now sleeps on its wake event: stop_async() must end that sleep, not wait out
+    # its deadline.
+    start = time.monotonic()
+    await client.stop_async()
+    assert time.monotonic() - start < FINAL_FLUSH_TIMEOUT / 2
+
+
+async def test_stop_async_stops_a_thread_sender(server: ScriptedServer) -> None:
+    client = TelemetryClient(make_config(server.url))
+    client.start()
+    client.track(make_event())
+    await client.stop_async()
+    assert not client.is_running
+    assert len(server.event_ids()) == 1
+
+
+async def test_second_start_in_other_mode_is_a_noop_with_warning(
+    server: ScriptedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = TelemetryClient(make_config(server.url))
+    client.start()
+    with caplog.at_level(logging.WARNING, logger="mosaicstack_telemetry"):
+        await client.start_async()
+    assert client._task is None
+    assert "already running" in caplog.text
+    await client.stop_async()
+    assert not client.is_running
+
+
+def test_sync_stop_stops_an_async_sender(server: ScriptedServer) -> None:
+    client = TelemetryClient(make_config(server.url))
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+
+    def run_loop() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(client.start_async())
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=run_loop, daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(5)
+        assert client.is_running
+        client.track(make_event())
+        client.stop()
+        assert not client.is_running or _wait_until(lambda: not client.is_running)
+        assert len(server.event_ids()) == 1
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+async def test_async_client_pool_is_per_loop(server: ScriptedServer) -> None:
+    client = TelemetryClient(make_config(server.url))
+    client.track(make_event())
+    await client.stop_async()
+
+    def in_another_loop() -> None:
+        async def go() -> None:
+            client.track(make_event())
+            await client.stop_async()
+
+        asyncio.run(go())
+
+    await asyncio.to_thread(in_another_loop)
+    assert len(server.event_ids()) == 2
+
+
+async def test_refresh_predictions_async_chunks_by_server_maximum(server: ScriptedServer) -> None:
+    from mosaicstack_telemetry import Complexity, PredictionQuery, Provider, TaskType
+
+    queries = [
+        PredictionQuery(task_type=TaskType.TESTING, model=f"m{i}", provider=Provider.OPENAI,
+                        complexity=Complexity.LOW)
+        for i in range(120)
+    ]  # fmt: skip
+    client = TelemetryClient(make_config(server.url))
+    await client.refresh_predictions([])
+    assert server.seen == []
+    await client.refresh_predictions(queries)
+    assert [len(s.json()["queries"]) for s in server.seen] == [50, 50, 20]
+    assert all(client.get_prediction(q) is not None for q in queries)
+    assert client._cache.size == 120
