@@ -31,7 +31,7 @@ from mosaicstack_telemetry._models import (
     TokenDistribution,
 )
 from mosaicstack_telemetry._queue import EventQueue
-from mosaicstack_telemetry._stats import TelemetryStats
+from mosaicstack_telemetry._stats import FlushResult, TelemetryStats
 from mosaicstack_telemetry._version import __version__
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "CorrectionFactors",
     "EventBuilder",
     "EventQueue",
+    "FlushResult",
     "Harness",
     "Outcome",
     "PredictionCache",

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
+import ipaddress
 import logging
+import os
 import threading
+import weakref
 from collections.abc import Sequence
 from types import TracebackType
+from urllib.parse import urlsplit
 
 from mosaicstack_telemetry._cache import PredictionCache
 from mosaicstack_telemetry._config import TelemetryConfig
@@ -21,11 +26,13 @@ from mosaicstack_telemetry._models import (
 from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._retry import monotonic
 from mosaicstack_telemetry._sender import Sender
-from mosaicstack_telemetry._stats import Stats, TelemetryStats
+from mosaicstack_telemetry._stats import FlushResult, Stats, TelemetryStats
 from mosaicstack_telemetry._transport import Transport
 
-#: How long `stop()` may spend on its final flush before it gives up and counts what is left.
-FINAL_FLUSH_TIMEOUT = 20.0
+#: The budget of the implicit flush at interpreter exit, so a CLI never hangs at exit when the
+#: server is unreachable (sentry's default too). `stop()` uses `shutdown_timeout_seconds`.
+EXIT_FLUSH_TIMEOUT = 2.0
+_THREAD_NAME = "mosaicstack-telemetry-sender"
 
 
 class _Wakeup:
@@ -38,6 +45,8 @@ class _Wakeup:
     def __init__(self) -> None:
         self._cond = threading.Condition(threading.RLock())
         self._flag = False
+        self.pending = False  # a wake from track() is on its way: don't send another
+        self.orphaned = False  # the client was garbage-collected without stop()
 
     def set(self) -> None:
         with self._cond:
@@ -49,6 +58,70 @@ class _Wakeup:
             if not self._flag:
                 self._cond.wait(timeout)
             self._flag = False
+            self.pending = False
+
+
+def _sender_thread(
+    sender: Sender, stop: threading.Event, wakeup: _Wakeup, interval: float, last_words: float
+) -> None:
+    """The background thread. It holds no reference to the client, only to what it sends.
+
+    So a client dropped without `stop()` can be garbage-collected: its finalizer marks the
+    wakeup orphaned and stops this thread, which then flushes what is left and ends; creating
+    clients in a loop cannot exhaust threads.
+    """
+    healthy = True
+    try:
+        while not stop.is_set():
+            if healthy:
+                wakeup.wait(interval)  # the interval, or a wake from track() / stop()
+            else:
+                stop.wait(interval)  # after a failure: the interval; only stop cuts it short
+            if stop.is_set():
+                break
+            healthy = sender.flush_sync(stop, None)
+        if wakeup.orphaned:
+            sender.flush_sync(None, monotonic() + last_words)
+            sender.close()
+    except Exception:
+        logger.exception("The telemetry sender thread failed")
+
+
+def _orphaned(stop: threading.Event, wakeup: _Wakeup) -> None:
+    wakeup.orphaned = True
+    stop.set()
+    wakeup.set()
+
+
+#: Every live client, for the exit flush and the fork hook; weak, so it keeps none alive.
+_CLIENTS: weakref.WeakSet[TelemetryClient] = weakref.WeakSet()
+
+
+def _flush_at_exit() -> None:
+    for client in list(_CLIENTS):
+        if client.is_running:
+            timeout = min(EXIT_FLUSH_TIMEOUT, client._shutdown_timeout)
+            client.stop(timeout=timeout)
+
+
+def _after_fork_in_child() -> None:
+    for client in list(_CLIENTS):
+        client._after_fork()
+
+
+atexit.register(_flush_at_exit)
+if hasattr(os, "register_at_fork"):  # not on Windows
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class TelemetryClient:
@@ -65,6 +138,12 @@ class TelemetryClient:
         for problem in problems:
             logger.warning("Invalid telemetry config: %s", problem)
         self._valid = not problems
+        plain = self._valid and config.server_url.startswith("http://")
+        if plain and not _is_loopback(config.server_url):
+            logger.warning(
+                "server_url uses plain http:// to a host that is not loopback: "
+                "the API key would cross the network unencrypted; use https://"
+            )
         self._log = RateLimitedLog()
         size = config.max_queue_size
         self._queue = EventQueue(size if isinstance(size, int) and size > 0 else 1000)
@@ -82,7 +161,11 @@ class TelemetryClient:
         self._task_loop: asyncio.AbstractEventLoop | None = None
         self._task_stop: asyncio.Event | None = None
         self._task_wake: asyncio.Event | None = None
-        self._wake_pending = False
+        self._finalizer: weakref.finalize[[threading.Event, _Wakeup], TelemetryClient] | None = None
+        shutdown = config.shutdown_timeout_seconds
+        self._shutdown_timeout = float(shutdown) if self._valid else 20.0
+        if self._enabled:
+            _CLIENTS.add(self)
 
     # -- the event path --------------------------------------------------------------------
 
@@ -118,8 +201,9 @@ class TelemetryClient:
                     "Telemetry queue full (%d events): evicted the oldest event",
                     self._queue.max_size,
                 )
-            if not self._wake_pending and self._queue.size >= self._batch_size:
-                self._wake_pending = True
+            wakeup = self._wakeup
+            if not wakeup.pending and self._queue.size >= self._batch_size:
+                wakeup.pending = True
                 self._wake()
         except Exception:
             try:
@@ -155,6 +239,30 @@ class TelemetryClient:
     def stats(self) -> TelemetryStats:
         """A snapshot of what happened to the events tracked so far."""
         return self._stats.snapshot(self._queue.evicted, self._queue.size)
+
+    def _deadline(self, timeout: float | None) -> float:
+        return monotonic() + (self._shutdown_timeout if timeout is None else max(timeout, 0.0))
+
+    def flush(self, timeout: float | None = None) -> FlushResult:
+        """Send everything queued now, retrying until done or `timeout` (default
+        `shutdown_timeout_seconds`) passes; says what happened. Never raises."""
+        before = self.stats()
+        try:
+            if self._ready("flush()"):
+                self._get_sender().flush_sync(None, self._deadline(timeout))
+        except Exception:
+            logger.exception("Telemetry flush failed")
+        return FlushResult.between(before, self.stats())
+
+    async def flush_async(self, timeout: float | None = None) -> FlushResult:
+        """`flush()` for an event loop."""
+        before = self.stats()
+        try:
+            if self._ready("flush_async()"):
+                await self._get_sender().flush_async(None, self._deadline(timeout))
+        except Exception:
+            logger.exception("Telemetry flush failed")
+        return FlushResult.between(before, self.stats())
 
     # -- machinery -------------------------------------------------------------------------
 
@@ -203,37 +311,30 @@ class TelemetryClient:
             if self._task is not None and not self._task.done():
                 logger.warning("start() ignored: an asyncio sender is already running")
                 return
-            self._stop_event = threading.Event()
-            self._wakeup = _Wakeup()
+            self._stop_event = stop = threading.Event()
+            self._wakeup = wakeup = _Wakeup()
             self._thread = threading.Thread(
-                target=self._run_thread,
-                args=(self._get_sender(), self._stop_event, self._wakeup),
-                name="mosaicstack-telemetry-sender",
+                target=_sender_thread,
+                args=(self._get_sender(), stop, wakeup, float(self._config.submit_interval_seconds),
+                      self._shutdown_timeout),
+                name=_THREAD_NAME,
                 daemon=True,
-            )
+            )  # fmt: skip
+            self._finalizer = weakref.finalize(self, _orphaned, stop, wakeup)
+            self._finalizer.atexit = False  # the exit flush is _flush_at_exit's job
             self._thread.start()
 
-    def _run_thread(self, sender: Sender, stop: threading.Event, wakeup: _Wakeup) -> None:
-        interval = float(self._config.submit_interval_seconds)
-        healthy = True
-        try:
-            while not stop.is_set():
-                if healthy:
-                    wakeup.wait(interval)  # the interval, or a wake from track()/stop()
-                else:
-                    stop.wait(interval)  # after a failure: the interval, only stop cuts it short
-                self._wake_pending = False
-                if stop.is_set():
-                    break
-                healthy = sender.flush_sync(stop, None)
-        except Exception:
-            logger.exception("The telemetry sender thread failed")
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop whichever sender runs, then flush everything queued. Safe without `start()`.
 
-    def stop(self) -> None:
-        """Stop whichever sender runs, then flush everything queued. Safe without `start()`."""
-        deadline = monotonic() + FINAL_FLUSH_TIMEOUT
+        Returns within `timeout` (default `shutdown_timeout_seconds`); what could not be sent
+        by then is logged with its count and stays queued.
+        """
+        deadline = self._deadline(timeout)
         with self._lock:
             thread, self._thread = self._thread, None
+            if self._finalizer is not None:
+                self._finalizer.detach()
             self._stop_event.set()
             self._wakeup.set()
             self._cancel_task_from_sync()
@@ -263,6 +364,29 @@ class TelemetryClient:
                 "deadline; they stay queued",
                 left,
             )
+
+    def _after_fork(self) -> None:
+        """In a forked child: fresh locks, no inherited pool, and its own sender.
+
+        Another thread of the parent may have held any lock at fork time, and the pool's
+        sockets are the parent's: the child must use neither.
+        """
+        was_running = self._thread is not None
+        self._lock = threading.RLock()
+        self._queue._lock = threading.RLock()
+        self._stats._lock = threading.Lock()
+        self._cache._lock = threading.Lock()
+        self._log._lock = threading.Lock()
+        self._stop_event = threading.Event()
+        self._wakeup = _Wakeup()
+        self._thread = None
+        self._task = self._task_loop = self._task_stop = self._task_wake = None
+        self._transport = None  # dropped, not closed: closing could disturb the parent's
+        self._sender = None
+        if self._finalizer is not None:
+            self._finalizer.detach()
+        if was_running:
+            self.start()
 
     def __enter__(self) -> TelemetryClient:
         self.start()
@@ -294,8 +418,11 @@ class TelemetryClient:
             self._task_loop = loop
             self._task = loop.create_task(
                 self._run_task(self._get_sender(), self._task_stop, self._task_wake),
-                name="mosaicstack-telemetry-sender",
+                name=_THREAD_NAME,
             )
+            # A loop closed without stop_async() must not print "Task was destroyed but it is
+            # pending" into the host's output: nothing is lost, stop() can still flush.
+            self._task._log_destroy_pending = False  # type: ignore[attr-defined]
 
     async def _run_task(self, sender: Sender, stop: asyncio.Event, wake: asyncio.Event) -> None:
         interval = float(self._config.submit_interval_seconds)
@@ -304,7 +431,7 @@ class TelemetryClient:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for((wake if healthy else stop).wait(), interval)
             wake.clear()
-            self._wake_pending = False
+            self._wakeup.pending = False
             if stop.is_set():
                 break
             try:
@@ -315,15 +442,20 @@ class TelemetryClient:
                 logger.exception("The telemetry sender task failed a flush")
                 healthy = False
 
-    async def stop_async(self) -> None:
-        """Stop whichever sender runs, then flush everything queued. Safe without a start."""
-        deadline = monotonic() + FINAL_FLUSH_TIMEOUT
+    async def stop_async(self, timeout: float | None = None) -> None:
+        """Stop whichever sender runs, then flush everything queued. Safe without a start.
+
+        Returns within `timeout` (default `shutdown_timeout_seconds`), like `stop()`.
+        """
+        deadline = self._deadline(timeout)
         loop = asyncio.get_running_loop()
         with self._lock:
             task, stop, wake = self._task, self._task_stop, self._task_wake
             task_loop = self._task_loop
             self._task = None
             thread, self._thread = self._thread, None
+            if self._finalizer is not None:
+                self._finalizer.detach()
             self._stop_event.set()
             self._wakeup.set()
         if task is not None and not task.done():

@@ -52,6 +52,8 @@ class TelemetryConfig:
     dry_run: bool = False
     max_retries: int = 3
     user_agent: str = DEFAULT_USER_AGENT
+    #: Beyond the reference: the longest `stop()` / `flush()` may take by default.
+    shutdown_timeout_seconds: float = 20.0
 
     def __post_init__(self) -> None:
         enabled = os.environ.get(ENV_ENABLED, "").strip()
@@ -103,6 +105,9 @@ class TelemetryConfig:
         # Beyond the reference's list: values that would otherwise break the client later.
         if not _is_int(self.max_retries) or self.max_retries < 0:
             errors.append(f"max_retries must be 0 or more (got {self.max_retries!r})")
+        shutdown = self.shutdown_timeout_seconds
+        if not _is_number(shutdown) or shutdown <= 0:
+            errors.append(f"shutdown_timeout_seconds must be positive (got {shutdown!r})")
         ttl = self.prediction_cache_ttl_seconds
         if not _is_number(ttl) or ttl < 0:
             errors.append(f"prediction_cache_ttl_seconds must be 0 or more (got {ttl!r})")

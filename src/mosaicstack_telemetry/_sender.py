@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,14 +69,24 @@ class Sender:
         self._rng = random.Random()  # noqa: S311  # jitter only
         self._url = f"{config.server_url}/v1/events/batch"
 
+    def close(self) -> None:
+        """Close the HTTP pool; a later request opens a new one."""
+        if self._transport is not None:
+            self._transport.close()
+
     # -- one request, with retries -------------------------------------------------------
 
     def _step(
-        self, raw: RawResponse | None, error: str | None, attempt: int, splittable: int
+        self,
+        raw: RawResponse | None,
+        error: str | None,
+        attempt: int,
+        batch_size: int,
+        retries: int,
     ) -> Step:
         status = raw.status if raw is not None else None
         retry_after = raw.headers.get("retry-after") if raw is not None else None
-        step = decide(status, retry_after, attempt, self._max_retries, splittable, self._rng)
+        step = decide(status, retry_after, attempt, retries, batch_size, self._rng)
         if step.action is not Action.DONE:
             self._stats.error(error or f"HTTP {status}")
         return step
@@ -87,8 +98,10 @@ class Sender:
         interrupt: threading.Event,
         deadline: float | None,
         splittable: bool = True,
+        retries: int | None = None,
     ) -> Final:
         assert self._transport is not None
+        retries = self._max_retries if retries is None else retries
         attempt = 0
         while True:
             if deadline is not None and monotonic() >= deadline:
@@ -99,7 +112,7 @@ class Sender:
             except Exception as exc:  # timeouts, refused or dropped connections, TLS, ...
                 error = f"{type(exc).__name__}: {exc}"
             self._debug(request, size, raw, error)
-            step = self._step(raw, error, attempt, size if splittable else 1)
+            step = self._step(raw, error, attempt, size if splittable else 1, retries)
             if step.action is not Action.RETRY:
                 return Final(step, raw)
             if deadline is not None and monotonic() + scaled(step.wait) > deadline:
@@ -116,8 +129,10 @@ class Sender:
         interrupt: asyncio.Event,
         deadline: float | None,
         splittable: bool = True,
+        retries: int | None = None,
     ) -> Final:
         assert self._transport is not None
+        retries = self._max_retries if retries is None else retries
         attempt = 0
         while True:
             if deadline is not None and monotonic() >= deadline:
@@ -128,7 +143,7 @@ class Sender:
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
             self._debug(request, size, raw, error)
-            step = self._step(raw, error, attempt, size if splittable else 1)
+            step = self._step(raw, error, attempt, size if splittable else 1, retries)
             if step.action is not Action.RETRY:
                 return Final(step, raw)
             if deadline is not None and monotonic() + scaled(step.wait) > deadline:
@@ -249,7 +264,12 @@ class Sender:
         )
 
     def flush_sync(self, interrupt: threading.Event | None, deadline: float | None) -> bool:
-        """Send batches until the queue is empty; False if a batch had to go back."""
+        """Send batches until the queue is empty; False if a batch had to go back.
+
+        With a deadline (stop, flush, exit) a batch is retried until the deadline, or a wait
+        that would cross it, ends the flush, whatever `max_retries` says.
+        """
+        retries = self._max_retries if deadline is None else sys.maxsize
         while batch := self._queue.drain(self._batch_size):
             pending = [batch]
             while pending:
@@ -261,7 +281,9 @@ class Sender:
                     self._dry_run(part)
                     continue
                 request = self._transport.events_request(body)  # type: ignore[union-attr]
-                final = self._request_sync(request, len(part), interrupt or _NEVER, deadline)
+                final = self._request_sync(
+                    request, len(part), interrupt or _NEVER, deadline, retries=retries
+                )
                 if self._settle(part, final, pending):
                     self._give_up(part + [e for p in pending for e in p], final.step.reason)
                     return False
@@ -270,6 +292,7 @@ class Sender:
     async def flush_async(self, interrupt: asyncio.Event | None, deadline: float | None) -> bool:
         """`flush_sync` for an event loop."""
         interrupt = interrupt or asyncio.Event()
+        retries = self._max_retries if deadline is None else sys.maxsize
         while batch := self._queue.drain(self._batch_size):
             pending = [batch]
             while pending:
@@ -282,7 +305,9 @@ class Sender:
                     continue
                 request = self._transport.events_request(body)  # type: ignore[union-attr]
                 try:
-                    final = await self._request_async(request, len(part), interrupt, deadline)
+                    final = await self._request_async(
+                        request, len(part), interrupt, deadline, retries=retries
+                    )
                 except asyncio.CancelledError:
                     self._queue._put_back(part + [e for p in pending for e in p])
                     raise

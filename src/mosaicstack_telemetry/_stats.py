@@ -22,6 +22,25 @@ class TelemetryStats:
     last_error: str | None = None  #: the most recent failure, if any
 
 
+@dataclass(frozen=True)
+class FlushResult:
+    """What one `flush()` did."""
+
+    sent: int  #: events the server accepted (or logged, in dry-run)
+    rejected: int  #: events the server rejected individually
+    dropped: int  #: events dropped (a status retrying cannot fix, or unserializable)
+    remaining: int  #: events still queued: the deadline passed before they could be sent
+
+    @classmethod
+    def between(cls, before: TelemetryStats, after: TelemetryStats) -> FlushResult:
+        return cls(
+            sent=after.sent - before.sent + after.dry_run - before.dry_run,
+            rejected=after.rejected - before.rejected,
+            dropped=sum(after.dropped.values()) - sum(before.dropped.values()),
+            remaining=after.queued,
+        )
+
+
 class Stats:
     """Thread-safe counters behind `TelemetryStats`; never touched by a successful `track()`."""
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+import httpcore
 import httpx
 
 from mosaicstack_telemetry._config import TelemetryConfig
@@ -32,6 +34,86 @@ class RawResponse:
 
 class TotalTimeout(httpx.TimeoutException):
     """The request as a whole took longer than `request_timeout_seconds`."""
+
+
+# The deadline of the request this thread is sending, if any (see _DeadlineStream).
+_deadline = threading.local()
+
+
+def _clamp(timeout: float | None) -> float | None:
+    end: float | None = getattr(_deadline, "end", None)
+    if end is None:
+        return timeout
+    left = end - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("request_timeout_seconds exceeded")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket whose every read and write is bounded by the whole request's deadline.
+
+    httpx's timeouts apply to each socket operation: a server that dribbles its answer one
+    byte at a time could hold a request for ever. Clamping each operation to what is left of
+    the request's budget bounds the request as a whole, headers included.
+    """
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _clamp(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _clamp(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _clamp(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(host, port, _clamp(timeout), local_address, socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:  # pragma: no cover  # the SDK never uses unix sockets
+        return _DeadlineStream(
+            self._inner.connect_unix_socket(path, _clamp(timeout), socket_options)
+        )
+
+    def sleep(self, seconds: float) -> None:  # pragma: no cover
+        self._inner.sleep(seconds)
+
+
+def _sync_transport() -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport()  # TLS verified; SSL_CERT_FILE / SSL_CERT_DIR honoured
+    # httpx takes no network backend; its pool creates connections lazily, so swapping the
+    # backend before the first request is enough. Pinned by httpx<1 / httpcore 1.x.
+    transport._pool._network_backend = _DeadlineBackend()
+    return transport
 
 
 def _generated() -> tuple[ModuleType, ModuleType, Any]:
@@ -63,13 +145,14 @@ class Transport:
         self.events_method: str = kwargs["method"]
         self.events_url: str = kwargs["url"]
 
-    def _new_client(self) -> Any:
+    def _new_client(self, sync: bool = True) -> Any:
         return self._client_cls(
             base_url=self._config.server_url,
             token=self._config.api_key,
             timeout=httpx.Timeout(self._timeout),
             headers={"User-Agent": self._config.user_agent},
             raise_on_unexpected_status=False,
+            httpx_args={"transport": _sync_transport()} if sync else {},
         )
 
     @property
@@ -92,29 +175,30 @@ class Transport:
         """One request, bounded as a whole (connect to last byte) by the request timeout."""
         client = self.generated_client.get_httpx_client()
         start = time.monotonic()
-        deadline = start + self._timeout
-        with client.stream(**request) as response:
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if time.monotonic() > deadline:
-                    raise TotalTimeout("the response took longer than request_timeout_seconds")
-                if size > MAX_RESPONSE_BYTES:
-                    chunks = []
-                    break
-                chunks.append(chunk)
-            content = b"".join(chunks) if size <= MAX_RESPONSE_BYTES else None
-            return RawResponse(
-                response.status_code, response.headers, content, time.monotonic() - start
-            )
+        _deadline.end = start + self._timeout
+        try:
+            with client.stream(**request) as response:
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > MAX_RESPONSE_BYTES:
+                        chunks = []
+                        break
+                    chunks.append(chunk)
+                content = b"".join(chunks) if size <= MAX_RESPONSE_BYTES else None
+                return RawResponse(
+                    response.status_code, response.headers, content, time.monotonic() - start
+                )
+        finally:
+            _deadline.end = None
 
     def _async_client(self) -> Any:
         loop = asyncio.get_running_loop()
         with self._lock:
             if self._async is None or self._async_loop is not loop:
                 # A pool of another (maybe closed) loop cannot be used here; it is dropped.
-                self._async = self._new_client()
+                self._async = self._new_client(sync=False)
                 self._async_loop = loop
             return self._async
 
