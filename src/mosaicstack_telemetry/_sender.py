@@ -108,7 +108,7 @@ class Sender:
                 return Final(Step(Action.GIVE_UP, "deadline"), None)
             raw, error = None, None
             try:
-                raw = self._transport.send(request)
+                raw = self._transport.send(request, deadline)
             except Exception as exc:  # timeouts, refused or dropped connections, TLS, ...
                 error = f"{type(exc).__name__}: {exc}"
             self._debug(request, size, raw, error)
@@ -139,7 +139,7 @@ class Sender:
                 return Final(Step(Action.GIVE_UP, "deadline"), None)
             raw, error = None, None
             try:
-                raw = await self._transport.send_async(request)
+                raw = await self._transport.send_async(request, deadline)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
             self._debug(request, size, raw, error)

@@ -171,11 +171,16 @@ class Transport:
             "headers": {"Content-Type": "application/json"},
         }
 
-    def send(self, request: dict[str, Any]) -> RawResponse:
+    def _budget(self, start: float, deadline: float | None) -> float:
+        """When this request must be over: its timeout, or the caller's deadline if sooner."""
+        end = start + self._timeout
+        return end if deadline is None else min(end, deadline)
+
+    def send(self, request: dict[str, Any], deadline: float | None = None) -> RawResponse:
         """One request, bounded as a whole (connect to last byte) by the request timeout."""
         client = self.generated_client.get_httpx_client()
         start = time.monotonic()
-        _deadline.end = start + self._timeout
+        _deadline.end = self._budget(start, deadline)
         try:
             with client.stream(**request) as response:
                 chunks: list[bytes] = []
@@ -202,9 +207,12 @@ class Transport:
                 self._async_loop = loop
             return self._async
 
-    async def send_async(self, request: dict[str, Any]) -> RawResponse:
+    async def send_async(
+        self, request: dict[str, Any], deadline: float | None = None
+    ) -> RawResponse:
         client = self._async_client().get_async_httpx_client()
         start = time.monotonic()
+        budget = max(self._budget(start, deadline) - start, 0.0)
 
         async def run() -> RawResponse:
             async with client.stream(**request) as response:
@@ -222,7 +230,7 @@ class Transport:
                 )
 
         try:
-            return await asyncio.wait_for(run(), self._timeout)
+            return await asyncio.wait_for(run(), budget)
         except asyncio.TimeoutError as exc:
             raise TotalTimeout("the request took longer than request_timeout_seconds") from exc
 
