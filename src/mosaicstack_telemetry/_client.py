@@ -26,6 +26,7 @@ from mosaicstack_telemetry._models import (
 from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._retry import monotonic
 from mosaicstack_telemetry._sender import Sender
+from mosaicstack_telemetry._spool import Spool
 from mosaicstack_telemetry._stats import FlushResult, Stats, TelemetryStats
 from mosaicstack_telemetry._transport import Transport
 
@@ -53,12 +54,14 @@ class _Wakeup:
             self._flag = True
             self._cond.notify_all()
 
-    def wait(self, timeout: float) -> None:
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to `timeout`; True if woken (by `set`), False if the time ran out."""
         with self._cond:
             if not self._flag:
                 self._cond.wait(timeout)
-            self._flag = False
+            woken, self._flag = self._flag, False
             self.pending = False
+            return woken
 
 
 def _sender_thread(
@@ -71,20 +74,34 @@ def _sender_thread(
     clients in a loop cannot exhaust threads.
     """
     healthy = True
+    due = monotonic() + interval
     try:
         while not stop.is_set():
-            if healthy:
-                wakeup.wait(interval)  # the interval, or a wake from track() / stop()
-            else:
-                stop.wait(interval)  # after a failure: the interval; only stop cuts it short
+            left = max(due - monotonic(), 0.0)
+            # Healthy: the interval, or a wake from track() / stop(). After a failure: the
+            # interval, and only stop cuts it short.
+            woken = wakeup.wait(left) if healthy else stop.wait(left)
             if stop.is_set():
                 break
+            if woken and _spooling_only(sender):
+                continue  # persisted; the batch is not full yet and the interval not over
+            due = monotonic() + interval
             healthy = sender.flush_sync(stop, None)
         if wakeup.orphaned:
             sender.flush_sync(None, monotonic() + last_words)
             sender.close()
     except Exception:
         logger.exception("The telemetry sender thread failed")
+
+
+def _spooling_only(sender: Sender) -> bool:
+    """With a spool, a wake from track() first persists what is queued; it sends only once a
+    whole batch waits. True when it persisted and there is nothing to send yet."""
+    spool = sender.spool
+    if spool is None:
+        return False
+    sender.persist()
+    return spool.count() < sender.batch_size
 
 
 def _orphaned(stop: threading.Event, wakeup: _Wakeup) -> None:
@@ -150,6 +167,11 @@ class TelemetryClient:
         ttl = config.prediction_cache_ttl_seconds if self._valid else 21600.0
         self._cache = PredictionCache(ttl)
         self._batch_size = config.batch_size if self._valid else 100
+        self._spool: Spool | None = None
+        if self._enabled and self._valid and config.spool_path:
+            self._spool = Spool(config.spool_path, config.spool_max_events)
+        # With a spool every tracked event is persisted promptly: wake the sender at once.
+        self._wake_at = 1 if self._spool is not None else self._batch_size
         self._stats = Stats()
         self._lock = threading.RLock()  # start/stop, never taken by track()
         self._transport: Transport | None = None
@@ -202,7 +224,7 @@ class TelemetryClient:
                     self._queue.max_size,
                 )
             wakeup = self._wakeup
-            if not wakeup.pending and self._queue.size >= self._batch_size:
+            if not wakeup.pending and self._queue.size >= self._wake_at:
                 wakeup.pending = True
                 self._wake()
         except Exception:
@@ -238,7 +260,8 @@ class TelemetryClient:
 
     def stats(self) -> TelemetryStats:
         """A snapshot of what happened to the events tracked so far."""
-        return self._stats.snapshot(self._queue.evicted, self._queue.size)
+        spooled = self._spool.count() if self._spool is not None else 0
+        return self._stats.snapshot(self._queue.evicted, self._queue.size, spooled)
 
     def _deadline(self, timeout: float | None) -> float:
         return monotonic() + (self._shutdown_timeout if timeout is None else max(timeout, 0.0))
@@ -283,7 +306,9 @@ class TelemetryClient:
         with self._lock:
             if self._sender is None:
                 transport = None if self._config.dry_run else self._get_transport()
-                self._sender = Sender(self._config, self._queue, self._stats, transport, self._log)
+                self._sender = Sender(
+                    self._config, self._queue, self._stats, transport, self._log, self._spool
+                )
             return self._sender
 
     def _get_transport(self) -> Transport:
@@ -346,6 +371,8 @@ class TelemetryClient:
         with self._lock:
             if self._transport is not None:
                 self._transport.close()
+            if self._spool is not None:
+                self._spool.close()
 
     def _cancel_task_from_sync(self) -> None:
         task, loop = self._task, self._task_loop
@@ -377,6 +404,8 @@ class TelemetryClient:
         self._stats._lock = threading.Lock()
         self._cache._lock = threading.Lock()
         self._log._lock = threading.Lock()
+        if self._spool is not None:
+            self._spool._lock = threading.Lock()  # its connection is reopened per process
         self._stop_event = threading.Event()
         self._wakeup = _Wakeup()
         self._thread = None
@@ -427,13 +456,21 @@ class TelemetryClient:
     async def _run_task(self, sender: Sender, stop: asyncio.Event, wake: asyncio.Event) -> None:
         interval = float(self._config.submit_interval_seconds)
         healthy = True
+        due = monotonic() + interval
         while not stop.is_set():
+            woken = False
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for((wake if healthy else stop).wait(), interval)
+                await asyncio.wait_for(
+                    (wake if healthy else stop).wait(), max(due - monotonic(), 0.0)
+                )
+                woken = True
             wake.clear()
             self._wakeup.pending = False
             if stop.is_set():
                 break
+            if woken and _spooling_only(sender):
+                continue
+            due = monotonic() + interval
             try:
                 healthy = await sender.flush_async(stop, None)
             except asyncio.CancelledError:

@@ -18,6 +18,7 @@ _ENV_FILL = {
     "server_url": "MOSAIC_TELEMETRY_SERVER_URL",
     "api_key": "MOSAIC_TELEMETRY_API_KEY",
     "instance_id": "MOSAIC_TELEMETRY_INSTANCE_ID",
+    "spool_path": "MOSAIC_TELEMETRY_SPOOL_PATH",
 }
 ENV_ENABLED = "MOSAIC_TELEMETRY_ENABLED"
 DEFAULT_USER_AGENT = f"mosaicstack-telemetry-python/{__version__}"
@@ -54,6 +55,11 @@ class TelemetryConfig:
     user_agent: str = DEFAULT_USER_AGENT
     #: Beyond the reference: the longest `stop()` / `flush()` may take by default.
     shutdown_timeout_seconds: float = 20.0
+    #: Beyond the reference: a SQLite file that keeps events until the server accepts them
+    #: ("" = memory only). Shared safely by several processes.
+    spool_path: str = ""
+    #: Beyond the reference: the spool's bound; past it the oldest events are evicted.
+    spool_max_events: int = 100_000
 
     def __post_init__(self) -> None:
         enabled = os.environ.get(ENV_ENABLED, "").strip()
@@ -108,6 +114,10 @@ class TelemetryConfig:
         shutdown = self.shutdown_timeout_seconds
         if not _is_number(shutdown) or shutdown <= 0:
             errors.append(f"shutdown_timeout_seconds must be positive (got {shutdown!r})")
+        if not isinstance(self.spool_path, str):
+            errors.append(f"spool_path must be a path string (got {self.spool_path!r})")
+        if not _is_int(self.spool_max_events) or self.spool_max_events <= 0:
+            errors.append(f"spool_max_events must be positive (got {self.spool_max_events!r})")
         ttl = self.prediction_cache_ttl_seconds
         if not _is_number(ttl) or ttl < 0:
             errors.append(f"prediction_cache_ttl_seconds must be 0 or more (got {ttl!r})")

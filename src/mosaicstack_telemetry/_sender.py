@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import TypeAdapter
 
@@ -27,17 +27,101 @@ from mosaicstack_telemetry._models import (
     TaskCompletionEvent,
 )
 from mosaicstack_telemetry._queue import EventQueue
-from mosaicstack_telemetry._retry import Action, Step, decide, monotonic, scaled
+from mosaicstack_telemetry._retry import BACKOFF_CAP, Action, Step, decide, monotonic, scaled
+from mosaicstack_telemetry._spool import Spool, SpooledEvent
 from mosaicstack_telemetry._stats import Stats
 from mosaicstack_telemetry._transport import RawResponse, Transport
 
 _EVENTS = TypeAdapter(list[TaskCompletionEvent])
+_EVENT = TypeAdapter(TaskCompletionEvent)
 _NEVER = threading.Event()  # a wait on it only ends by its timeout
 
 
 def serialize_events(events: Sequence[TaskCompletionEvent]) -> bytes:
     """The request body, straight from pydantic to JSON bytes."""
     return b'{"events":' + _EVENTS.dump_json(list(events)) + b"}"
+
+
+class Source(Protocol):
+    """Where a flush takes its batches from, and what it does with them afterwards."""
+
+    def take(self, limit: int) -> list[Any]: ...
+    def body(self, items: list[Any]) -> bytes | None: ...  # None: dropped, unserializable
+    def done(self, items: list[Any]) -> None: ...  # the server has them
+    def dropped(self, items: list[Any], reason: str) -> bool: ...  # True: kept after all
+    def back(self, items: list[Any]) -> None: ...  # keep for a later attempt
+
+
+class MemorySource:
+    """The in-memory queue: what goes back goes to its front."""
+
+    def __init__(self, queue: EventQueue, stats: Stats, log: RateLimitedLog) -> None:
+        self._queue, self._stats, self._log = queue, stats, log
+
+    def take(self, limit: int) -> list[TaskCompletionEvent]:
+        return self._queue.drain(limit)
+
+    def body(self, items: list[TaskCompletionEvent]) -> bytes | None:
+        try:
+            return serialize_events(items)
+        except Exception as exc:  # a model mutated into something unserializable
+            self._stats.drop("serialization_error", len(items))
+            self._log.log(logging.ERROR, "serialize", "Dropped %d events that could not be "
+                          "serialized: %s", len(items), exc)  # fmt: skip
+            return None
+
+    def done(self, items: list[TaskCompletionEvent]) -> None:
+        pass
+
+    def dropped(self, items: list[TaskCompletionEvent], reason: str) -> bool:
+        return False
+
+    def back(self, items: list[TaskCompletionEvent]) -> None:
+        if items:
+            evicted = self._queue._put_back(items)
+            self._stats.add("requeued", len(items) - evicted)
+
+
+class SpoolSource:
+    """The durable spool: events leave it only once the server has accepted them.
+
+    401/403 batches stay in it (for a later, fixed config); other permanent failures leave.
+    """
+
+    def __init__(self, spool: Spool, queue: EventQueue, stats: Stats, lease: float) -> None:
+        self.spool, self._queue, self._stats, self._lease = spool, queue, stats, lease
+
+    def persist(self, events: list[TaskCompletionEvent]) -> None:
+        if not events:
+            return
+        try:
+            rows = [(str(e.event_id), _EVENT.dump_json(e)) for e in events]
+            self._stats.drop("spool_evicted", self.spool.add(rows))
+        except Exception:
+            self._queue._put_back(events)  # keep them in memory; the next cycle tries again
+            logger.exception("Could not write %d events to the spool %s", len(events),
+                             self.spool.path)  # fmt: skip
+
+    def take(self, limit: int) -> list[SpooledEvent]:
+        return self.spool.lease(limit, self._lease)
+
+    def body(self, items: list[SpooledEvent]) -> bytes | None:
+        return b'{"events":[' + b",".join(e.body for e in items) + b"]}"
+
+    def done(self, items: list[SpooledEvent]) -> None:
+        self.spool.ack(items)
+
+    def dropped(self, items: list[SpooledEvent], reason: str) -> bool:
+        if reason in ("http_401", "http_403"):
+            self.spool.release(items)
+            return True
+        self.spool.ack(items)
+        return False
+
+    def back(self, items: list[SpooledEvent]) -> None:
+        if items:
+            self.spool.release(items)
+            self._stats.add("requeued", len(items))
 
 
 @dataclass(frozen=True)
@@ -58,21 +142,32 @@ class Sender:
         stats: Stats,
         transport: Transport | None,
         log: RateLimitedLog,
+        spool: Spool | None = None,
     ) -> None:
         self._config = config
         self._queue = queue
         self._stats = stats
         self._transport = transport
         self._log = log
-        self._batch_size = config.batch_size
+        self._batch_size = self.batch_size = config.batch_size
         self._max_retries = config.max_retries
         self._rng = random.Random()  # noqa: S311  # jitter only
         self._url = f"{config.server_url}/v1/events/batch"
+        self._memory = MemorySource(queue, stats, log)
+        # A lease outlives every retry of one batch; a dead holder's lease is reclaimed sooner.
+        lease = (config.request_timeout_seconds + BACKOFF_CAP) * (config.max_retries + 1) + 60
+        self._spool = None if spool is None else SpoolSource(spool, queue, stats, lease)
 
     def close(self) -> None:
-        """Close the HTTP pool; a later request opens a new one."""
+        """Close the HTTP pool and the spool; a later request opens new ones."""
         if self._transport is not None:
             self._transport.close()
+        if self._spool is not None:
+            self._spool.spool.close()
+
+    @property
+    def spool(self) -> Spool | None:
+        return None if self._spool is None else self._spool.spool
 
     # -- one request, with retries -------------------------------------------------------
 
@@ -180,48 +275,51 @@ class Sender:
 
     # -- events ----------------------------------------------------------------------------
 
-    def _prepare(self, batch: list[TaskCompletionEvent]) -> bytes | None:
-        try:
-            return serialize_events(batch)
-        except Exception as exc:  # a model mutated into something unserializable
-            self._stats.drop("serialization_error", len(batch))
-            self._log.log(
-                logging.ERROR,
-                "serialize",
-                "Dropped %d events that could not be serialized: %s",
-                len(batch),
-                exc,
-            )
-            return None
+    def _dry_run(self, count: int) -> None:
+        logger.info("[DRY RUN] Would submit batch of %d events to %s", count, self._url)
+        self._stats.add("dry_run", count)
 
-    def _dry_run(self, batch: list[TaskCompletionEvent]) -> None:
-        logger.info("[DRY RUN] Would submit batch of %d events to %s", len(batch), self._url)
-        self._stats.add("dry_run", len(batch))
-
-    def _settle(self, batch: list[TaskCompletionEvent], final: Final, pending: list[Any]) -> bool:
-        """Count and log a batch's end; queue the halves of a split. True if it gave up."""
+    def _settle(
+        self, part: list[Any], final: Final, pending: list[list[Any]], source: Source
+    ) -> bool:
+        """Count, log and settle a batch's end with its source. True if the flush must end."""
         step, raw = final.step, final.raw
         if step.action is Action.DONE:
-            self._accepted(batch, raw)
+            self._accepted(len(part), raw)
+            source.done(part)
         elif step.action is Action.SPLIT:
-            mid = len(batch) // 2
-            pending.extend((batch[mid:], batch[:mid]))  # popped from the end: first half first
+            mid = len(part) // 2
+            pending.extend((part[mid:], part[:mid]))  # popped from the end: first half first
         elif step.action is Action.DROP:
-            self._stats.drop(step.reason, len(batch))
-            detail = self._detail(raw)
+            kept = source.dropped(part, step.reason)
+            if not kept:
+                self._stats.drop(step.reason, len(part))
             self._log.log(
                 logging.ERROR,
                 step.reason,
-                "Dropped a batch of %d events: the server answered %s%s; retrying cannot succeed",
-                len(batch),
+                "%s a batch of %d events: the server answered %s%s; retrying cannot succeed",
+                "Kept (in the spool)" if kept else "Dropped",
+                len(part),
                 step.reason,
-                detail,
+                self._detail(raw),
             )
+            if kept:
+                source.back([e for p in pending for e in p])
+                return True
         else:
+            leftover = part + [e for p in pending for e in p]
+            source.back(leftover)
+            self._log.log(
+                logging.WARNING,
+                "give-up",
+                "Could not deliver %d events (%s); they are kept for the next attempt",
+                len(leftover),
+                step.reason,
+            )
             return True
         return False
 
-    def _accepted(self, batch: list[TaskCompletionEvent], raw: RawResponse | None) -> None:
+    def _accepted(self, count: int, raw: RawResponse | None) -> None:
         assert self._transport is not None
         assert raw is not None
         parsed = self._transport.parse(self._transport.events_api, raw)
@@ -229,12 +327,12 @@ class Sender:
             response = BatchEventResponse.model_validate(parsed.to_dict())
         except Exception:
             # 2xx without a readable body: the server has the batch; count it as sent.
-            self._stats.add("sent", len(batch))
+            self._stats.add("sent", count)
             self._log.log(
                 logging.WARNING,
                 "bad-202",
                 "The server accepted a batch of %d events with an unreadable response body",
-                len(batch),
+                count,
             )
             return
         self._stats.add("sent", response.accepted)
@@ -252,56 +350,61 @@ class Sender:
             return ""
         return f" ({raw.content[:300].decode('utf-8', 'replace')})"
 
-    def _give_up(self, leftover: list[TaskCompletionEvent], reason: str) -> None:
-        evicted = self._queue._put_back(leftover)
-        self._stats.add("requeued", len(leftover) - evicted)
-        self._log.log(
-            logging.WARNING,
-            "give-up",
-            "Could not deliver %d events (%s); they are queued for the next attempt",
-            len(leftover),
-            reason,
-        )
+    def _source(self) -> Source:
+        """Where batches come from: the spool when one is configured (after moving the queue
+        into it), else the in-memory queue."""
+        if self._spool is None:
+            return self._memory
+        self.persist()
+        return self._spool
+
+    def persist(self) -> None:
+        """Move everything queued in memory into the spool (no-op without one)."""
+        if self._spool is not None:
+            self._spool.persist(self._queue.drain(self._queue.size))
 
     def flush_sync(self, interrupt: threading.Event | None, deadline: float | None) -> bool:
-        """Send batches until the queue is empty; False if a batch had to go back.
+        """Send batches until the source is empty; False if a batch had to go back.
 
         With a deadline (stop, flush, exit) a batch is retried until the deadline, or a wait
         that would cross it, ends the flush, whatever `max_retries` says.
         """
+        source = self._source()
         retries = self._max_retries if deadline is None else sys.maxsize
-        while batch := self._queue.drain(self._batch_size):
+        while batch := source.take(self._batch_size):
             pending = [batch]
             while pending:
                 part = pending.pop()
-                body = self._prepare(part)
+                body = source.body(part)
                 if body is None:
                     continue
                 if self._config.dry_run:
-                    self._dry_run(part)
+                    self._dry_run(len(part))
+                    source.done(part)
                     continue
                 request = self._transport.events_request(body)  # type: ignore[union-attr]
                 final = self._request_sync(
                     request, len(part), interrupt or _NEVER, deadline, retries=retries
                 )
-                if self._settle(part, final, pending):
-                    self._give_up(part + [e for p in pending for e in p], final.step.reason)
+                if self._settle(part, final, pending, source):
                     return False
         return True
 
     async def flush_async(self, interrupt: asyncio.Event | None, deadline: float | None) -> bool:
         """`flush_sync` for an event loop."""
+        source = self._source()
         interrupt = interrupt or asyncio.Event()
         retries = self._max_retries if deadline is None else sys.maxsize
-        while batch := self._queue.drain(self._batch_size):
+        while batch := source.take(self._batch_size):
             pending = [batch]
             while pending:
                 part = pending.pop()
-                body = self._prepare(part)
+                body = source.body(part)
                 if body is None:
                     continue
                 if self._config.dry_run:
-                    self._dry_run(part)
+                    self._dry_run(len(part))
+                    source.done(part)
                     continue
                 request = self._transport.events_request(body)  # type: ignore[union-attr]
                 try:
@@ -309,10 +412,9 @@ class Sender:
                         request, len(part), interrupt, deadline, retries=retries
                     )
                 except asyncio.CancelledError:
-                    self._queue._put_back(part + [e for p in pending for e in p])
+                    source.back(part + [e for p in pending for e in p])
                     raise
-                if self._settle(part, final, pending):
-                    self._give_up(part + [e for p in pending for e in p], final.step.reason)
+                if self._settle(part, final, pending, source):
                     return False
         return True
 

@@ -19,6 +19,7 @@ class TelemetryStats:
     dropped: dict[str, int] = field(default_factory=dict)  #: events dropped, by reason
     evicted: int = 0  #: events evicted because the queue was full
     queued: int = 0  #: events in the queue now
+    spooled: int = 0  #: events in the durable spool now (0 without one)
     last_error: str | None = None  #: the most recent failure, if any
 
 
@@ -37,7 +38,7 @@ class FlushResult:
             sent=after.sent - before.sent + after.dry_run - before.dry_run,
             rejected=after.rejected - before.rejected,
             dropped=sum(after.dropped.values()) - sum(before.dropped.values()),
-            remaining=after.queued,
+            remaining=after.queued + after.spooled,
         )
 
 
@@ -62,7 +63,7 @@ class Stats:
     def error(self, message: str) -> None:
         self.last_error = message
 
-    def snapshot(self, evicted: int, queued: int) -> TelemetryStats:
+    def snapshot(self, evicted: int, queued: int, spooled: int = 0) -> TelemetryStats:
         with self._lock:
             return TelemetryStats(
                 sent=self.sent,
@@ -73,5 +74,6 @@ class Stats:
                 dropped=dict(self.dropped),
                 evicted=evicted,
                 queued=queued,
+                spooled=spooled,
                 last_error=self.last_error,
             )

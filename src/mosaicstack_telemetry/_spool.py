@@ -1,0 +1,175 @@
+"""A durable spool: events on disk (SQLite, WAL) until the server has accepted them.
+
+For short-lived processes (harness hooks, CLI runs) an in-memory queue loses everything the
+moment the network hiccups. The sender moves tracked events here promptly; a batch is
+leased, sent, and deleted only after a 2xx. Several processes may share one spool: a lease
+names its process, and a lease held by a process that died (SIGKILL mid-flush) is reclaimed
+at once; one that outlives its time is reclaimed too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    body BLOB NOT NULL,
+    created REAL NOT NULL,
+    lease_until REAL NOT NULL DEFAULT 0,
+    lease_pid INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS events_lease ON events (lease_until, id);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class SpooledEvent:
+    row: int
+    event_id: str
+    body: bytes  # the event's JSON, exactly as it will be sent
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0 or sys.platform == "win32":  # no cheap, safe probe there: trust lease expiry
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover  # someone else's live process
+        return True
+    return True
+
+
+class Spool:
+    """The SQLite file behind `spool_path`. Thread-safe; safe across processes."""
+
+    def __init__(self, path: str | os.PathLike[str], max_events: int = 100_000) -> None:
+        self.path = Path(path).expanduser()
+        self.max_events = max_events
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def _connect(self) -> sqlite3.Connection:
+        # A connection must not cross a fork: the child opens its own.
+        if self._conn is None or self._pid != os.getpid():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path, timeout=10.0, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+            self._conn, self._pid = conn, os.getpid()
+        return self._conn
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._connect()
+            conn.execute("BEGIN IMMEDIATE")  # one writer at a time, across processes
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def add(self, events: Iterable[tuple[str, bytes]]) -> int:
+        """Store (event_id, json) pairs; a known event_id is stored once. Returns how many of
+        the oldest events were evicted to stay within `max_events`."""
+        now = time.time()
+        rows = [(event_id, body, now) for event_id, body in events]
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO events (event_id, body, created) VALUES (?, ?, ?)", rows
+            )
+            (count,) = conn.execute("SELECT COUNT(*) FROM events").fetchone()
+            excess = max(count - self.max_events, 0)
+            if excess:
+                conn.execute(
+                    "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?)",
+                    (excess,),
+                )
+                conn.execute(
+                    "INSERT INTO counters VALUES ('evicted', ?) "
+                    "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                    (excess,),
+                )
+        return int(excess)
+
+    def lease(self, limit: int, seconds: float) -> list[SpooledEvent]:
+        """Claim up to `limit` of the oldest unclaimed events for `seconds`."""
+        now = time.time()
+        me = os.getpid()
+        with self._transaction() as conn:
+            holders = conn.execute(
+                "SELECT DISTINCT lease_pid FROM events WHERE lease_until > ? AND lease_pid != ?",
+                (now, me),
+            ).fetchall()
+            for (pid,) in holders:
+                if not _alive(pid):
+                    conn.execute(
+                        "UPDATE events SET lease_until = 0, lease_pid = 0 WHERE lease_pid = ?",
+                        (pid,),
+                    )
+            rows = conn.execute(
+                "SELECT id, event_id, body FROM events WHERE lease_until <= ? ORDER BY id LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            conn.executemany(
+                "UPDATE events SET lease_until = ?, lease_pid = ? WHERE id = ?",
+                [(now + seconds, me, row[0]) for row in rows],
+            )
+        return [SpooledEvent(row, event_id, bytes(body)) for row, event_id, body in rows]
+
+    def ack(self, events: Iterable[SpooledEvent]) -> None:
+        """Delete events: the server accepted them (or they can never be sent)."""
+        with self._transaction() as conn:
+            conn.executemany("DELETE FROM events WHERE id = ?", [(e.row,) for e in events])
+
+    def release(self, events: Iterable[SpooledEvent]) -> None:
+        """Give leased events back, for a later attempt."""
+        with self._transaction() as conn:
+            conn.executemany(
+                "UPDATE events SET lease_until = 0, lease_pid = 0 WHERE id = ?",
+                [(e.row,) for e in events],
+            )
+
+    def count(self) -> int:
+        with self._lock:
+            (count,) = self._connect().execute("SELECT COUNT(*) FROM events").fetchone()
+        return int(count)
+
+    def evicted(self) -> int:
+        with self._lock:
+            row = (
+                self._connect()
+                .execute("SELECT value FROM counters WHERE name = 'evicted'")
+                .fetchone()
+            )
+        return int(row[0]) if row else 0
+
+    def oldest_age(self) -> float | None:
+        """Seconds since the oldest spooled event was stored, or None when empty."""
+        with self._lock:
+            (created,) = self._connect().execute("SELECT MIN(created) FROM events").fetchone()
+        return None if created is None else max(time.time() - created, 0.0)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+            self._conn = None
