@@ -237,3 +237,23 @@ def test_many_threads_with_bad_and_good_input(server: ScriptedServer) -> None:
     stats = client.stats()
     assert stats.sent == 8 * 200 * 2
     assert stats.dropped == {"invalid_event": 8 * 200 * 3}
+
+
+def test_counters_account_for_every_tracked_event(server: ScriptedServer) -> None:
+    client = TelemetryClient(make_config(server.url, max_queue_size=5, batch_size=2, max_retries=1))
+    good = [make_event() for _ in range(9)]
+    for event in good:
+        client.track(event)  # 4 evicted: the queue holds 5
+    client.track(None)  # type: ignore[arg-type]
+    server.script(Reply(422), Reply(503), Reply(503))
+    assert client._get_sender().flush_sync(None, None) is False  # 2 dropped, 2 requeued
+    stats = client.stats()
+    total = (stats.sent + stats.rejected + stats.dry_run + sum(stats.dropped.values())
+             + stats.evicted + stats.queued + stats.spooled)  # fmt: skip
+    assert total == len(good) + 1
+    assert stats.dropped == {"http_422": 2, "invalid_event": 1}
+    assert (stats.evicted, stats.queued) == (4, 3)
+    client.stop()
+    stats = client.stats()
+    assert stats.sent == 3
+    assert stats.queued == 0
