@@ -340,11 +340,16 @@ class TelemetryClient:
             self._wakeup = wakeup = _Wakeup()
             self._thread = threading.Thread(
                 target=_sender_thread,
-                args=(self._get_sender(), stop, wakeup, float(self._config.submit_interval_seconds),
-                      self._shutdown_timeout),
+                args=(
+                    self._get_sender(),
+                    stop,
+                    wakeup,
+                    float(self._config.submit_interval_seconds),
+                    self._shutdown_timeout,
+                ),
                 name=_THREAD_NAME,
                 daemon=True,
-            )  # fmt: skip
+            )
             self._finalizer = weakref.finalize(self, _orphaned, stop, wakeup)
             self._finalizer.atexit = False  # the exit flush is _flush_at_exit's job
             self._thread.start()

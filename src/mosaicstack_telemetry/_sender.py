@@ -66,8 +66,13 @@ class MemorySource:
             return serialize_events(items)
         except Exception as exc:  # a model mutated into something unserializable
             self._stats.drop("serialization_error", len(items))
-            self._log.log(logging.ERROR, "serialize", "Dropped %d events that could not be "
-                          "serialized: %s", len(items), exc)  # fmt: skip
+            self._log.log(
+                logging.ERROR,
+                "serialize",
+                "Dropped %d events that could not be serialized: %s",
+                len(items),
+                exc,
+            )
             return None
 
     def done(self, items: list[TaskCompletionEvent]) -> None:
@@ -99,8 +104,9 @@ class SpoolSource:
             self._stats.drop("spool_evicted", self.spool.add(rows))
         except Exception:
             self._queue._put_back(events)  # keep them in memory; the next cycle tries again
-            logger.exception("Could not write %d events to the spool %s", len(events),
-                             self.spool.path)  # fmt: skip
+            logger.exception(
+                "Could not write %d events to the spool %s", len(events), self.spool.path
+            )
 
     def take(self, limit: int) -> list[SpooledEvent]:
         return self.spool.lease(limit, self._lease)

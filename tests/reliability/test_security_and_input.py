@@ -248,8 +248,15 @@ def test_counters_account_for_every_tracked_event(server: ScriptedServer) -> Non
     server.script(Reply(422), Reply(503), Reply(503))
     assert client._get_sender().flush_sync(None, None) is False  # 2 dropped, 2 requeued
     stats = client.stats()
-    total = (stats.sent + stats.rejected + stats.dry_run + sum(stats.dropped.values())
-             + stats.evicted + stats.queued + stats.spooled)  # fmt: skip
+    total = (
+        stats.sent
+        + stats.rejected
+        + stats.dry_run
+        + sum(stats.dropped.values())
+        + stats.evicted
+        + stats.queued
+        + stats.spooled
+    )
     assert total == len(good) + 1
     assert stats.dropped == {"http_422": 2, "invalid_event": 1}
     assert (stats.evicted, stats.queued) == (4, 3)

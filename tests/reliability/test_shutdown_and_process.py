@@ -63,8 +63,10 @@ def dribbling_server() -> Iterator[str]:
     done = threading.Event()
     response = (
         b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"
-        + b"X-Padding: " + b"a" * 2000 + b"\r\nContent-Length: 2\r\n\r\n{}"
-    )  # fmt: skip
+        + b"X-Padding: "
+        + b"a" * 2000
+        + b"\r\nContent-Length: 2\r\n\r\n{}"
+    )
 
     def serve(conn: socket.socket) -> None:
         with conn:
@@ -187,8 +189,12 @@ def _run_python(code: str, timeout: float = 60) -> subprocess.CompletedProcess[s
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOSAIC_TELEMETRY_")}
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True, text=True, timeout=timeout, env=env, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
 
 
 def test_started_client_flushes_at_interpreter_exit(server: ScriptedServer) -> None:

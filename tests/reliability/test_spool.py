@@ -62,8 +62,13 @@ def test_lease_of_a_dead_process_is_reclaimed_at_once(tmp_path: Path) -> None:
         from mosaicstack_telemetry._spool import Spool
         print(len(Spool({str(path)!r}).lease(3, 3600)))
     """
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                         text=True, check=True, timeout=60)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     assert out.stdout.strip() == "3"  # leased for an hour by a process that has now exited
     assert len(Spool(path).lease(3, 60)) == 3
 

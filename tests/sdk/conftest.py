@@ -64,9 +64,13 @@ class ScriptedServer:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with outer.lock:
                     outer.seen.append(
-                        Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, body,
-                             time.monotonic())
-                    )  # fmt: skip
+                        Seen(
+                            self.path,
+                            {k.lower(): v for k, v in self.headers.items()},
+                            body,
+                            time.monotonic(),
+                        )
+                    )
                     reply = outer.replies.popleft() if outer.replies else None
                 if reply is not None and reply.status == DROP:
                     # Hang up without an answer: the client sees a dropped connection.
@@ -104,8 +108,13 @@ class ScriptedServer:
             results = [{"event_id": e["event_id"], "status": "accepted"} for e in request["events"]]
             payload = {"accepted": len(results), "rejected": 0, "results": results}
             return (reply.status if reply else 202), json.dumps(payload).encode(), headers
-        preds = [{"prediction": None, "metadata": {"sample_size": 0, "fallback_level": -1,
-                  "confidence": "none"}} for _ in request["queries"]]  # fmt: skip
+        preds = [
+            {
+                "prediction": None,
+                "metadata": {"sample_size": 0, "fallback_level": -1, "confidence": "none"},
+            }
+            for _ in request["queries"]
+        ]
         return (reply.status if reply else 200), json.dumps({"results": preds}).encode(), headers
 
     def script(self, *replies: Reply) -> None:

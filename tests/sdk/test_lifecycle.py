@@ -209,9 +209,15 @@ def test_every_request_carries_user_agent_and_bearer(server: ScriptedServer) -> 
     client = TelemetryClient(make_config(server.url, user_agent="my-harness/2.0"))
     client.track(make_event())
     client.refresh_predictions_sync(
-        [PredictionQuery(task_type=TaskType.TESTING, model="m", provider=Provider.OPENAI,
-                         complexity=Complexity.LOW)]
-    )  # fmt: skip
+        [
+            PredictionQuery(
+                task_type=TaskType.TESTING,
+                model="m",
+                provider=Provider.OPENAI,
+                complexity=Complexity.LOW,
+            )
+        ]
+    )
     client.stop()
     assert len(server.seen) == 2
     for seen in server.seen:
@@ -370,10 +376,14 @@ async def test_refresh_predictions_async_chunks_by_server_maximum(server: Script
     from mosaicstack_telemetry import Complexity, PredictionQuery, Provider, TaskType
 
     queries = [
-        PredictionQuery(task_type=TaskType.TESTING, model=f"m{i}", provider=Provider.OPENAI,
-                        complexity=Complexity.LOW)
+        PredictionQuery(
+            task_type=TaskType.TESTING,
+            model=f"m{i}",
+            provider=Provider.OPENAI,
+            complexity=Complexity.LOW,
+        )
         for i in range(120)
-    ]  # fmt: skip
+    ]
     client = TelemetryClient(make_config(server.url))
     await client.refresh_predictions([])
     assert server.seen == []
