@@ -61,15 +61,20 @@ def generate(out: Path) -> None:
         [
             _bin("openapi-python-client"),
             "generate",
-            "--path", CONTRACT,
-            "--config", "scripts/openapi-python-client.yaml",
-            "--custom-template-path", "scripts/openapi-python-client-templates",
-            "--meta", "none",
-            "--output-path", str(out / "client"),
+            "--path",
+            CONTRACT,
+            "--config",
+            "scripts/openapi-python-client.yaml",
+            "--custom-template-path",
+            "scripts/openapi-python-client-templates",
+            "--meta",
+            "none",
+            "--output-path",
+            str(out / "client"),
             "--fail-on-warning",
         ],
         env,
-    )  # fmt: skip
+    )
     for path in sorted(out.rglob("*")):
         if path.is_file() and path.suffix in {".py", ".typed", ".yaml"}:
             text = path.read_text()
