@@ -449,6 +449,7 @@ class TelemetryClient:
                 return
             self._task_stop = asyncio.Event()
             self._task_wake = asyncio.Event()
+            self._wakeup = _Wakeup()  # a fresh `pending` flag: none left by an earlier sender
             self._task_loop = loop
             self._task = loop.create_task(
                 self._run_task(self._get_sender(), self._task_stop, self._task_wake),
