@@ -1,0 +1,1 @@
+"""pytest plugin of mosaicstack-telemetry (placeholder until the fixtures land)."""
