@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
 import ipaddress
@@ -12,6 +11,7 @@ import threading
 import weakref
 from collections.abc import Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from mosaicstack_telemetry._cache import PredictionCache
@@ -29,6 +29,10 @@ from mosaicstack_telemetry._sender import Sender
 from mosaicstack_telemetry._spool import Spool
 from mosaicstack_telemetry._stats import FlushResult, Stats, TelemetryStats
 from mosaicstack_telemetry._transport import Transport
+
+if TYPE_CHECKING:
+    # Imported where used: a sync-only program never pays for asyncio (about 25 ms).
+    import asyncio
 
 #: The budget of the implicit flush at interpreter exit, so a CLI never hangs at exit when the
 #: server is unreachable (sentry's default too). `stop()` uses `shutdown_timeout_seconds`.
@@ -216,15 +220,17 @@ class TelemetryClient:
                     type(event).__name__,
                 )
                 return
-            if self._queue._put(event):
+            queue = self._queue
+            if queue._put(event):
                 self._log.log(
                     logging.WARNING,
                     "queue-full",
                     "Telemetry queue full (%d events): evicted the oldest event",
-                    self._queue.max_size,
+                    queue.max_size,
                 )
             wakeup = self._wakeup
-            if not wakeup.pending and self._queue.size >= self._wake_at:
+            # len() of the deque itself, not the `size` property: a call less per event.
+            if not wakeup.pending and len(queue._items) >= self._wake_at:
                 wakeup.pending = True
                 self._wake()
         except Exception:
@@ -438,6 +444,8 @@ class TelemetryClient:
 
     async def start_async(self) -> None:
         """Start the background asyncio task that flushes every `submit_interval_seconds`."""
+        import asyncio
+
         if not self._ready("start_async()"):
             return
         loop = asyncio.get_running_loop()
@@ -460,6 +468,8 @@ class TelemetryClient:
             self._task._log_destroy_pending = False  # type: ignore[attr-defined]
 
     async def _run_task(self, sender: Sender, stop: asyncio.Event, wake: asyncio.Event) -> None:
+        import asyncio
+
         interval = float(self._config.submit_interval_seconds)
         healthy = True
         due = monotonic() + interval
@@ -490,6 +500,8 @@ class TelemetryClient:
 
         Returns within `timeout` (default `shutdown_timeout_seconds`), like `stop()`.
         """
+        import asyncio
+
         deadline = self._deadline(timeout)
         loop = asyncio.get_running_loop()
         with self._lock:

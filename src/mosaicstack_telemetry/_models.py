@@ -8,9 +8,11 @@ generated classes themselves, so nested objects are instances of the public name
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Annotated, Any
-from uuid import UUID, uuid4
+from uuid import UUID, SafeUUID, uuid4
 
 import annotated_types
 from _mosaicstack_telemetry_generated import models as _gen
@@ -21,11 +23,40 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# RFC 4122 version 4: the version nibble 4, the variant bits 10.
+_V4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_V4_SET = (0x8000 << 48) | (0x4000 << 64)
+_new_object = object.__new__
+_set_slot = object.__setattr__
+
+
+def _fast_uuid4() -> UUID:
+    """`uuid.uuid4()` without `UUID.__init__`'s argument checks: the same 16 random bytes from
+    `os.urandom` and the same bits, in half the time (it is a third of building an event)."""
+    value = _new_object(UUID)
+    _set_slot(value, "int", int.from_bytes(os.urandom(16), "big") & _V4_CLEAR | _V4_SET)
+    _set_slot(value, "is_safe", SafeUUID.unknown)
+    return value
+
+
+def _check_fast_uuid4() -> Callable[[], UUID]:
+    """`_fast_uuid4` if this Python's `UUID` is built as it expects, else `uuid4` itself."""
+    try:
+        sample = _fast_uuid4()
+        same = UUID(str(sample)) == sample and hash(sample) == hash(UUID(int=sample.int))
+    except Exception:  # pragma: no cover  # a UUID without these slots
+        same = False
+    return _fast_uuid4 if same and sample.version == 4 else uuid4
+
+
+new_event_id = _check_fast_uuid4()
+
+
 class TaskCompletionEvent(_gen.TaskCompletionEvent):
     """A single telemetry event: one completed AI coding task (event schema version 1.0)."""
 
     event_id: Annotated[UUID, Field(description="Unique event identifier (UUIDv4).")] = Field(
-        default_factory=uuid4
+        default_factory=new_event_id
     )
     timestamp: Annotated[datetime, Field(description="When the task completed (UTC).")] = Field(
         default_factory=_utc_now

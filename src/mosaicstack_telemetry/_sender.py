@@ -6,14 +6,13 @@ paths differ only in how they send and wait, every decision comes from `_retry.d
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import TypeAdapter
 
@@ -31,6 +30,9 @@ from mosaicstack_telemetry._retry import BACKOFF_CAP, Action, Step, decide, mono
 from mosaicstack_telemetry._spool import Spool, SpooledEvent
 from mosaicstack_telemetry._stats import Stats
 from mosaicstack_telemetry._transport import RawResponse, Transport
+
+if TYPE_CHECKING:
+    import asyncio  # imported where used: sync-only programs never load it
 
 _EVENTS = TypeAdapter(list[TaskCompletionEvent])
 _EVENT = TypeAdapter(TaskCompletionEvent)
@@ -232,6 +234,8 @@ class Sender:
         splittable: bool = True,
         retries: int | None = None,
     ) -> Final:
+        import asyncio
+
         assert self._transport is not None
         retries = self._max_retries if retries is None else retries
         attempt = 0
@@ -398,6 +402,8 @@ class Sender:
 
     async def flush_async(self, interrupt: asyncio.Event | None, deadline: float | None) -> bool:
         """`flush_sync` for an event loop."""
+        import asyncio
+
         source = self._source()
         interrupt = interrupt or asyncio.Event()
         retries = self._max_retries if deadline is None else sys.maxsize
@@ -470,6 +476,8 @@ class Sender:
     async def predict_async(
         self, queries: Sequence[PredictionQuery]
     ) -> list[PredictionResponse] | None:
+        import asyncio
+
         request = self._predictions_request(queries)
         final = await self._request_async(
             request, len(queries), asyncio.Event(), None, splittable=False

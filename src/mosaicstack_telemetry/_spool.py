@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite3  # imported on first use: most clients never open a spool
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -65,6 +68,8 @@ class Spool:
     def _connect(self) -> sqlite3.Connection:
         # A connection must not cross a fork: the child opens its own.
         if self._conn is None or self._pid != os.getpid():
+            import sqlite3
+
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
                 self.path, timeout=10.0, isolation_level=None, check_same_thread=False

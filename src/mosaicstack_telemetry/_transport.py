@@ -7,18 +7,24 @@ generated client's own httpx client: no pydantic -> attrs -> dict detour on the 
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpcore
 import httpx
 
 from mosaicstack_telemetry._config import TelemetryConfig
+
+if TYPE_CHECKING:
+    # Both imported where used: httpx loads httpcore only when a transport is made, and a
+    # sync-only program never needs asyncio (together about 40 ms of import time).
+    import asyncio
+
+    import httpcore
 
 # No valid answer is anywhere near this; a bigger one is not read, so it cannot eat memory.
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
@@ -46,73 +52,87 @@ def _clamp(timeout: float | None) -> float | None:
         return timeout
     left = end - time.monotonic()
     if left <= 0:
+        import httpcore
+
         raise httpcore.ReadTimeout("request_timeout_seconds exceeded")
     return left if timeout is None else min(timeout, left)
 
 
-class _DeadlineStream(httpcore.NetworkStream):
-    """A socket whose every read and write is bounded by the whole request's deadline.
+@functools.cache
+def _deadline_backend_class() -> type[httpcore.NetworkBackend]:
+    """The deadline-aware network backend, defined on first use (httpcore loads lazily)."""
+    import httpcore
 
-    httpx's timeouts apply to each socket operation: a server that dribbles its answer one
-    byte at a time could hold a request for ever. Clamping each operation to what is left of
-    the request's budget bounds the request as a whole, headers included.
-    """
+    class _DeadlineStream(httpcore.NetworkStream):
+        """A socket whose every read and write is bounded by the whole request's deadline.
 
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
+        httpx's timeouts apply to each socket operation: a server that dribbles its answer one
+        byte at a time could hold a request for ever. Clamping each operation to what is left
+        of the request's budget bounds the request as a whole, headers included.
+        """
 
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _clamp(timeout))
+        def __init__(self, inner: httpcore.NetworkStream) -> None:
+            self._inner = inner
 
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _clamp(timeout))
+        def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            return self._inner.read(max_bytes, _clamp(timeout))
 
-    def close(self) -> None:
-        self._inner.close()
+        def write(self, buffer: bytes, timeout: float | None = None) -> None:
+            self._inner.write(buffer, _clamp(timeout))
 
-    def start_tls(
-        self,
-        ssl_context: Any,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _clamp(timeout)))
+        def close(self) -> None:
+            self._inner.close()
 
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
+        def start_tls(
+            self,
+            ssl_context: Any,
+            server_hostname: str | None = None,
+            timeout: float | None = None,
+        ) -> httpcore.NetworkStream:
+            inner = self._inner.start_tls(ssl_context, server_hostname, _clamp(timeout))
+            return _DeadlineStream(inner)
 
+        def get_extra_info(self, info: str) -> Any:
+            return self._inner.get_extra_info(info)
 
-class _DeadlineBackend(httpcore.NetworkBackend):
-    def __init__(self) -> None:
-        self._inner = httpcore.SyncBackend()
+    class _DeadlineBackend(httpcore.NetworkBackend):
+        def __init__(self) -> None:
+            self._inner = httpcore.SyncBackend()
 
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        stream = self._inner.connect_tcp(host, port, _clamp(timeout), local_address, socket_options)
-        return _DeadlineStream(stream)
+        def connect_tcp(
+            self,
+            host: str,
+            port: int,
+            timeout: float | None = None,
+            local_address: str | None = None,
+            socket_options: Iterable[Any] | None = None,
+        ) -> httpcore.NetworkStream:
+            stream = self._inner.connect_tcp(
+                host, port, _clamp(timeout), local_address, socket_options
+            )
+            return _DeadlineStream(stream)
 
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:  # pragma: no cover  # the SDK never uses unix sockets
-        return _DeadlineStream(
-            self._inner.connect_unix_socket(path, _clamp(timeout), socket_options)
-        )
+        def connect_unix_socket(
+            self,
+            path: str,
+            timeout: float | None = None,
+            socket_options: Iterable[Any] | None = None,
+        ) -> httpcore.NetworkStream:  # pragma: no cover  # the SDK never uses unix sockets
+            return _DeadlineStream(
+                self._inner.connect_unix_socket(path, _clamp(timeout), socket_options)
+            )
 
-    def sleep(self, seconds: float) -> None:  # pragma: no cover
-        self._inner.sleep(seconds)
+        def sleep(self, seconds: float) -> None:  # pragma: no cover
+            self._inner.sleep(seconds)
+
+    return _DeadlineBackend
 
 
 def _sync_transport() -> httpx.HTTPTransport:
     transport = httpx.HTTPTransport()  # TLS verified; SSL_CERT_FILE / SSL_CERT_DIR honoured
     # httpx takes no network backend; its pool creates connections lazily, so swapping the
     # backend before the first request is enough. Pinned by httpx<1 / httpcore 1.x.
-    transport._pool._network_backend = _DeadlineBackend()
+    transport._pool._network_backend = _deadline_backend_class()()
     return transport
 
 
@@ -199,6 +219,8 @@ class Transport:
             _deadline.end = None
 
     def _async_client(self) -> Any:
+        import asyncio
+
         loop = asyncio.get_running_loop()
         with self._lock:
             if self._async is None or self._async_loop is not loop:
@@ -210,6 +232,8 @@ class Transport:
     async def send_async(
         self, request: dict[str, Any], deadline: float | None = None
     ) -> RawResponse:
+        import asyncio
+
         client = self._async_client().get_async_httpx_client()
         start = time.monotonic()
         budget = max(self._budget(start, deadline) - start, 0.0)
@@ -253,6 +277,8 @@ class Transport:
 
     async def aclose(self) -> None:
         """Close the async pool if it belongs to the running loop (else just forget it)."""
+        import asyncio
+
         with self._lock:
             client, loop = self._async, self._async_loop
             self._async = self._async_loop = None
