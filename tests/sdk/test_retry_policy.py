@@ -67,13 +67,14 @@ def test_connection_refused_is_retried_and_requeued(unused_tcp_port: int) -> Non
     client.track(make_event())
     client.start()
     assert client._get_sender().flush_sync(None, None) is False
-    client._stop_event.set()
     stats = client.stats()
     assert stats.retried == 2
     assert stats.requeued == 1
     assert client.queue_size == 1
     assert stats.last_error is not None
     assert "Connect" in stats.last_error
+    client.stop(timeout=0.2)  # nothing listens: the final flush ends at its deadline
+    assert not client.is_running
 
 
 def test_exhausted_retries_requeue_at_the_front(server: ScriptedServer) -> None:
