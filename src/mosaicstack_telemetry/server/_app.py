@@ -1,0 +1,312 @@
+"""The ASGI app: v1 semantics of decisions.md, validated against the contract alone."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import re
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mosaicstack_telemetry.server._faults import FaultConfig, FaultInjector
+from mosaicstack_telemetry.server._predict import Predictor
+from mosaicstack_telemetry.server._store import EventStore
+from mosaicstack_telemetry.server._validate import (
+    NIL_UUID,
+    Problem,
+    contract_json,
+    describe,
+    validators,
+)
+
+logger = logging.getLogger("mosaicstack_telemetry.server")
+
+BODY_LIMIT = 2 * 1024 * 1024  # 2 MiB: the contract promises at least 1 MiB
+# The scope extension through which the server's protocol lets the app reset its connection.
+ABORT_EXTENSION = "mosaicstack.abort"
+_KEY = re.compile(r"[0-9a-fA-F]{64}")
+_BEARER = re.compile(r"bearer[ \t]+(\S+)[ \t]*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request the server saw: `status` is None for a dropped connection."""
+
+    method: str
+    path: str
+    status: int | None
+    fault: str | None
+
+
+class ServerState:
+    """Everything the app holds: keys, store, predictor, faults and the request log."""
+
+    def __init__(
+        self, keys: Mapping[str, str], db: str, faults: FaultConfig | None, body_limit: int
+    ) -> None:
+        self.keys = normalize_keys(keys)
+        self.store = EventStore(db)
+        self.predictor = Predictor(self.store)
+        self.faults = FaultInjector(faults)
+        self.body_limit = body_limit
+        self._records: list[RequestRecord] = []
+        self._records_lock = threading.Lock()
+
+    def record(self, record: RequestRecord) -> None:
+        with self._records_lock:
+            self._records.append(record)
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        with self._records_lock:
+            return list(self._records)
+
+    def instance_for(self, token: str) -> str | None:
+        """The instance bound to `token`, comparing with every key in constant time (no early
+        exit), so response timing does not reveal how much of a key matched or which key."""
+        candidate = token.lower().encode()
+        found: str | None = None
+        for key, instance in self.keys:
+            if hmac.compare_digest(key, candidate):
+                found = instance
+        return found
+
+
+def normalize_keys(keys: Mapping[str, str]) -> tuple[tuple[bytes, str], ...]:
+    """Validate keys (64 hex digits, either case) and instances (UUIDs)."""
+    normalized = []
+    for key, instance in keys.items():
+        if not _KEY.fullmatch(key):
+            raise ValueError("an API key must be 64 hexadecimal digits")
+        normalized.append((key.lower().encode(), str(uuid.UUID(instance))))
+    return tuple(normalized)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _error(status: int, detail: Any, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+def _problems_response(problems: list[Problem]) -> JSONResponse:
+    return _error(422, [p.as_dict() for p in problems])
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """Read at most `limit` bytes: a larger Content-Length is refused unread, and a body that
+    grows past the limit is refused as soon as it does (never buffered whole)."""
+    length = request.headers.get("content-length")
+    if length is not None and length.strip().isdigit() and int(length) > limit:
+        raise _BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse(body: bytes) -> Any:
+    return json.loads(body, parse_constant=_reject_constant)
+
+
+async def _json_body(request: Request, state: ServerState) -> Any:
+    """The parsed body, or the 413/400 response to send instead."""
+    try:
+        body = await _read_body(request, state.body_limit)
+    except _BodyTooLarge:
+        return _error(413, f"the body is larger than {state.body_limit} bytes")
+    try:
+        return _parse(body)
+    except (ValueError, RecursionError):
+        return _error(400, "the body is not valid JSON")
+
+
+def _authenticate(request: Request, state: ServerState) -> str | Response:
+    header = request.headers.get("authorization")
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if header is None:
+        return _error(401, "missing Authorization header", challenge)
+    match = _BEARER.fullmatch(header)
+    if match is None or not _KEY.fullmatch(match.group(1)):
+        return _error(401, "malformed Authorization header: expected Bearer <64 hex>", challenge)
+    instance = state.instance_for(match.group(1))
+    if instance is None:
+        return _error(403, "unknown API key")
+    return instance
+
+
+def _event_id(event: Any) -> str | None:
+    """The event's id as sent, when it is a readable UUID."""
+    if isinstance(event, dict):
+        value = event.get("event_id")
+        if isinstance(value, str) and validators().uuid.is_valid(value):
+            return value
+    return None
+
+
+async def submit_events(request: Request) -> Response:
+    state: ServerState = request.app.state.telemetry
+    instance = _authenticate(request, state)  # before the body is read
+    if isinstance(instance, Response):
+        return instance
+    body = await _json_body(request, state)
+    if isinstance(body, Response):
+        return body
+    checks = validators()
+    problems = checks.envelope.problems(body, ("body",))
+    if problems:
+        return _problems_response(problems)
+    results: list[dict[str, Any]] = []
+    accepted: list[tuple[str, dict[str, Any]]] = []
+    for event in body["events"]:
+        sent_id = _event_id(event)
+        event_problems = checks.event.problems(event)
+        if event_problems:
+            error = describe(event_problems)
+        elif str(uuid.UUID(event["instance_id"])) != instance:
+            error = "instance_id is not the instance bound to the API key"
+        else:
+            error = None
+        if error is not None:
+            results.append({"event_id": sent_id or NIL_UUID, "status": "rejected", "error": error})
+            continue
+        stored = event
+        if sent_id is None:  # the server assigns an id to an event that carries none
+            sent_id = str(uuid.uuid4())
+            stored = {**event, "event_id": sent_id}
+        accepted.append((str(uuid.UUID(sent_id)), stored))
+        results.append({"event_id": sent_id, "status": "accepted", "error": None})
+    if accepted:
+        state.store.add(accepted)
+    return JSONResponse(
+        {"accepted": len(accepted), "rejected": len(results) - len(accepted), "results": results},
+        status_code=202,
+    )
+
+
+async def predictions(request: Request) -> Response:
+    """Public: an Authorization header, valid or not, is ignored."""
+    state: ServerState = request.app.state.telemetry
+    body = await _json_body(request, state)
+    if isinstance(body, Response):
+        return body
+    problems = validators().predictions.problems(body, ("body",))
+    if problems:
+        return _problems_response(problems)
+    return JSONResponse({"results": [state.predictor.predict(q) for q in body["queries"]]})
+
+
+async def openapi(request: Request) -> Response:
+    return Response(contract_json(), media_type="application/json")
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return _error(exc.status_code, exc.detail, exc.headers)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    logger.error("unhandled error on %s", request.url.path, exc_info=exc)
+    return _error(500, "internal server error")
+
+
+class FaultsAndRecords:
+    """Outermost layer: records every request and injects the configured faults."""
+
+    def __init__(self, app: ASGIApp, state: ServerState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        fault = self.state.faults.draw(path)
+        config = self.state.faults.config
+        recorded: list[bool] = []
+
+        async def recording(message: Message) -> None:
+            # Recorded before the answer leaves: a client that has its answer sees the record.
+            if message["type"] == "http.response.start":
+                self.state.record(RequestRecord(method, path, int(message["status"]), fault))
+                recorded.append(True)
+            await send(message)
+
+        if fault in ("429", "500", "503"):
+            headers = {"Retry-After": config.retry_after} if fault == "429" else None
+            response = _error(int(fault), f"injected fault {fault}", headers)
+            await response(scope, receive, recording)
+        elif fault == "drop":
+            abort: Callable[[], None] | None = scope.get("extensions", {}).get(ABORT_EXTENSION)
+            if abort is None:  # not our protocol: a plain ASGI server cannot reset
+                response = _error(500, "injected fault drop (this server cannot reset)")
+                await response(scope, receive, recording)
+            else:
+                await self.app(scope, receive, _swallow)  # processed, then the answer is lost
+                self.state.record(RequestRecord(method, path, None, fault))
+                abort()
+                for _ in range(3):  # let connection_lost run before the server notices
+                    await asyncio.sleep(0)
+                return
+        else:
+            if fault == "delay":
+                await asyncio.sleep(config.delay_seconds)
+            await self.app(scope, receive, recording)
+        if not recorded:
+            self.state.record(RequestRecord(method, path, None, fault))
+
+
+async def _swallow(message: Message) -> None:
+    return None
+
+
+def create_app(
+    keys: Mapping[str, str] | None = None,
+    *,
+    db: str = ":memory:",
+    faults: FaultConfig | None = None,
+    body_limit: int = BODY_LIMIT,
+) -> Starlette:
+    """The ASGI app. `keys` maps each API key (64 hex) to its instance_id; `db` is a SQLite
+    path (in memory by default). Its state is `app.state.telemetry` (a `ServerState`)."""
+    state = ServerState(keys or {}, db, faults, body_limit)
+    validators()  # compile now: the first request should not pay for it
+    app = Starlette(
+        routes=[
+            Route("/v1/events/batch", submit_events, methods=["POST"]),
+            Route("/v1/predictions/batch", predictions, methods=["POST"]),
+            Route("/openapi.json", openapi, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        middleware=[Middleware(FaultsAndRecords, state=state)],
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+    )
+    app.state.telemetry = state
+    return app
