@@ -1,38 +1,76 @@
 """mosaicstack-telemetry: report AI coding task completions, read crowd-sourced predictions.
 
-Everything public is re-exported here; the modules behind it are private.
+Everything public is re-exported here; the modules behind it are private. The names load on
+first use (PEP 562): the package's pytest plugin is imported in every pytest run of a project
+that installs the SDK, and `python -m mosaicstack_telemetry.server` needs none of the client,
+so neither pays for pydantic, httpx and the models until something asks for them.
 """
 
-from mosaicstack_telemetry._builder import EventBuilder
-from mosaicstack_telemetry._cache import PredictionCache
-from mosaicstack_telemetry._client import TelemetryClient
-from mosaicstack_telemetry._config import TelemetryConfig
-from mosaicstack_telemetry._enums import (
-    Complexity,
-    Harness,
-    Outcome,
-    Provider,
-    QualityGate,
-    RepoSizeCategory,
-    TaskType,
-)
-from mosaicstack_telemetry._errors import TelemetryError
-from mosaicstack_telemetry._models import (
-    BatchEventRequest,
-    BatchEventResponse,
-    BatchEventResult,
-    CorrectionFactors,
-    PredictionData,
-    PredictionMetadata,
-    PredictionQuery,
-    PredictionResponse,
-    QualityPrediction,
-    TaskCompletionEvent,
-    TokenDistribution,
-)
-from mosaicstack_telemetry._queue import EventQueue
-from mosaicstack_telemetry._stats import FlushResult, TelemetryStats
+import importlib as _importlib
+import typing as _typing
+
 from mosaicstack_telemetry._version import __version__
+
+if _typing.TYPE_CHECKING:
+    from mosaicstack_telemetry._builder import EventBuilder
+    from mosaicstack_telemetry._cache import PredictionCache
+    from mosaicstack_telemetry._client import TelemetryClient
+    from mosaicstack_telemetry._config import TelemetryConfig
+    from mosaicstack_telemetry._enums import (
+        Complexity,
+        Harness,
+        Outcome,
+        Provider,
+        QualityGate,
+        RepoSizeCategory,
+        TaskType,
+    )
+    from mosaicstack_telemetry._errors import TelemetryError
+    from mosaicstack_telemetry._models import (
+        BatchEventRequest,
+        BatchEventResponse,
+        BatchEventResult,
+        CorrectionFactors,
+        PredictionData,
+        PredictionMetadata,
+        PredictionQuery,
+        PredictionResponse,
+        QualityPrediction,
+        TaskCompletionEvent,
+        TokenDistribution,
+    )
+    from mosaicstack_telemetry._queue import EventQueue
+    from mosaicstack_telemetry._stats import FlushResult, TelemetryStats
+
+# Each public name and the private module that defines it.
+_EXPORTS = {
+    "BatchEventRequest": "_models",
+    "BatchEventResponse": "_models",
+    "BatchEventResult": "_models",
+    "Complexity": "_enums",
+    "CorrectionFactors": "_models",
+    "EventBuilder": "_builder",
+    "EventQueue": "_queue",
+    "FlushResult": "_stats",
+    "Harness": "_enums",
+    "Outcome": "_enums",
+    "PredictionCache": "_cache",
+    "PredictionData": "_models",
+    "PredictionMetadata": "_models",
+    "PredictionQuery": "_models",
+    "PredictionResponse": "_models",
+    "Provider": "_enums",
+    "QualityGate": "_enums",
+    "QualityPrediction": "_models",
+    "RepoSizeCategory": "_enums",
+    "TaskCompletionEvent": "_models",
+    "TaskType": "_enums",
+    "TelemetryClient": "_client",
+    "TelemetryConfig": "_config",
+    "TelemetryError": "_errors",
+    "TelemetryStats": "_stats",
+    "TokenDistribution": "_models",
+}
 
 __all__ = [
     "BatchEventRequest",
@@ -63,3 +101,16 @@ __all__ = [
     "TokenDistribution",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

@@ -413,17 +413,6 @@ def test_bad_item_in_batch_is_located() -> None:
 # --- importing -----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason=(
-        "circular import: _mosaicstack_telemetry_generated.models imports "
-        "mosaicstack_telemetry._enums, which runs mosaicstack_telemetry/__init__.py, whose "
-        "_models.py subclasses the half-initialised generated models (AttributeError: partially "
-        "initialized module ... has no attribute 'TaskCompletionEvent'). Importing the SDK first "
-        "works, which is what every user does; remove this marker once the order does not matter."
-    ),
-)
 def test_generated_models_import_on_their_own(tmp_path: Path) -> None:
     result = subprocess.run(
         [

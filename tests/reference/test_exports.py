@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import inspect
 import re
+import subprocess
+import sys
 import types
 from pathlib import Path
 
@@ -88,7 +90,11 @@ def test_star_import_gives_exactly_all() -> None:
 
 def test_every_public_attribute_is_exported() -> None:
     # As httpx does: anything public on the package is in __all__ (submodules aside: importing
-    # `mosaicstack_telemetry.server` or the pytest plugin sets them as attributes).
+    # `mosaicstack_telemetry.server` or the pytest plugin sets them as attributes). The names
+    # load on first use, so load them all first; dir() lists them before that.
+    assert set(mosaicstack_telemetry.__all__) <= set(dir(mosaicstack_telemetry))
+    for name in mosaicstack_telemetry.__all__:
+        getattr(mosaicstack_telemetry, name)
     public = {
         name
         for name, value in vars(mosaicstack_telemetry).items()
@@ -97,7 +103,41 @@ def test_every_public_attribute_is_exported() -> None:
     assert public == set(mosaicstack_telemetry.__all__) - {"__version__"}
 
 
+def test_unknown_attribute_raises_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchThing'"):
+        _ = mosaicstack_telemetry.NoSuchThing  # type: ignore[attr-defined]
+
+
+def test_the_package_loads_its_names_on_first_use() -> None:
+    # The pytest plugin and the server import the package: that alone must not load the SDK.
+    code = (
+        "import sys, mosaicstack_telemetry as m\n"
+        "heavy = ('pydantic', 'httpx', 'mosaicstack_telemetry._client', "
+        "'_mosaicstack_telemetry_generated.models')\n"
+        "print(sorted(h for h in heavy if h in sys.modules))\n"
+        "m.TelemetryClient\n"
+        "print(sorted(h for h in heavy if h in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    before, after = done.stdout.splitlines()
+    assert before == "[]"
+    assert after == str(
+        sorted(
+            [
+                "pydantic",
+                "httpx",
+                "mosaicstack_telemetry._client",
+                "_mosaicstack_telemetry_generated.models",
+            ]
+        )
+    )
+
+
 def test_every_public_class_and_function_of_the_package_is_exported() -> None:
+    for name in mosaicstack_telemetry.__all__:
+        getattr(mosaicstack_telemetry, name)
     defined_here = {
         name
         for name, value in vars(mosaicstack_telemetry).items()
