@@ -149,3 +149,77 @@ def test_spool_survives_the_process(server: ScriptedServer, tmp_path: Path) -> N
     client = TelemetryClient(make_config(server.url, spool_path=str(path)))
     assert client.flush().sent == 7
     assert len(set(server.event_ids())) == 7
+
+
+_FLUSHER = """
+import sys
+from mosaicstack_telemetry import TelemetryClient, TelemetryConfig
+config = TelemetryConfig(server_url=sys.argv[1], api_key=sys.argv[2], instance_id=sys.argv[3],
+                         spool_path=sys.argv[4], batch_size=5, max_retries=0)
+result = TelemetryClient(config).flush(timeout=60)
+print(result.sent, result.remaining)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and dead-process leases are POSIX")
+def test_sigkill_mid_flush_then_another_process_delivers_each_event_once(tmp_path: Path) -> None:
+    """A process killed (SIGKILL) while a batch is in flight leaves its lease behind; the next
+    process on the same spool reclaims it at once and delivers the rest: every event is stored
+    exactly once (the server dedupes the batch that was in flight) and the spool ends empty."""
+    import signal
+    import sqlite3
+
+    server_mod = pytest.importorskip("mosaicstack_telemetry.server")
+    from tests.sdk.conftest import API_KEY, INSTANCE_ID
+
+    path = tmp_path / "spool.db"
+    events = [make_event() for _ in range(60)]
+    ids = {str(e.event_id) for e in events}
+    Spool(path).add((str(e.event_id), e.model_dump_json().encode()) for e in events)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOSAIC_TELEMETRY_")}
+    # Every events request waits 0.15 s before it is processed: the flush is slow enough
+    # to be caught with a batch in flight.
+    faults = server_mod.FaultConfig(
+        kinds=("delay",), rate=1.0, delay_seconds=0.15, paths=("/v1/events/batch",)
+    )
+    with server_mod.start_server(keys={API_KEY: INSTANCE_ID}, faults=faults) as srv:
+        args = [srv.url, API_KEY, INSTANCE_ID, str(path)]
+        child = subprocess.Popen([sys.executable, "-c", _FLUSHER, *args], env=env)
+        probe = sqlite3.connect(path, timeout=10)
+        leased = 0
+        deadline = time.monotonic() + 30
+        try:
+            while time.monotonic() < deadline and child.poll() is None:
+                (leased,) = probe.execute(
+                    "SELECT COUNT(*) FROM events WHERE lease_pid = ? AND lease_until > ?",
+                    (child.pid, time.time()),
+                ).fetchone()
+                if srv.event_count() >= 10 and leased:
+                    break  # some batches delivered, the next one in flight
+                time.sleep(0.005)
+            os.kill(child.pid, signal.SIGKILL)
+        finally:
+            child.wait(timeout=30)  # reaped: a zombie would still look alive to kill(0)
+        assert child.returncode == -signal.SIGKILL
+        stored_at_kill = srv.event_count()
+        assert 10 <= stored_at_kill < len(events)
+        assert leased > 0  # the dead process held a lease at its death
+        probe.close()
+
+        start = time.monotonic()
+        out = subprocess.run(
+            [sys.executable, "-c", _FLUSHER, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        assert time.monotonic() - start < 30  # the dead lease was reclaimed, not waited out
+        sent, remaining = map(int, out.stdout.split())
+        assert remaining == 0
+        assert sent >= len(events) - stored_at_kill
+        stored = [e["event_id"] for e in srv.stored_events()]
+        assert len(stored) == len(events)  # exactly once: the in-flight batch is not doubled
+        assert set(stored) == ids
+    assert Spool(path).count() == 0

@@ -1,0 +1,187 @@
+"""The pytest plugin, as a user meets it: test files run by pytester in a subprocess, with the
+plugin loaded by its `pytest11` entry point (no conftest, no `-p`)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+
+CAPTURE_TESTS = """
+import asyncio
+import time
+
+from mosaicstack_telemetry import (
+    EventBuilder, PredictionQuery, PredictionResponse, TaskType, TelemetryClient, TelemetryConfig,
+)
+
+# Nothing listens here: a real send would fail (and take its timeouts).
+CONFIG = dict(server_url="http://127.0.0.1:9", api_key="ab" * 32,
+              instance_id="12345678-1234-4234-8234-123456789abc")
+
+
+def my_code(client, model):
+    client.track(EventBuilder(CONFIG["instance_id"]).task_type(TaskType.TESTING).model(model).build())
+
+
+def test_one_line_assertions(captured_telemetry):
+    client = TelemetryClient(TelemetryConfig(**CONFIG))
+    my_code(client, "x")
+    assert captured_telemetry.events[0].model == "x"
+    event = captured_telemetry.assert_tracked(task_type=TaskType.TESTING, model="x")
+    assert captured_telemetry.assert_tracked(1, task_type="testing") is event
+    start = time.monotonic()
+    assert client.flush().sent == 1
+    client.stop()
+    assert time.monotonic() - start < 1
+    assert captured_telemetry.delivered == [event]
+    assert client.stats().sent == 1 and client.stats().last_error is None
+
+
+def test_any_client_with_a_running_sender_and_a_spool(captured_telemetry, tmp_path):
+    with TelemetryClient(TelemetryConfig(**CONFIG, spool_path=str(tmp_path / "s.db"))) as client:
+        for i in range(3):
+            my_code(client, f"m{i}")
+    assert [e.model for e in captured_telemetry.events] == ["m0", "m1", "m2"]
+    assert len(captured_telemetry.delivered) == 3
+    assert client.stats().spooled == 0
+
+
+def test_async_client(captured_telemetry):
+    async def main():
+        async with TelemetryClient(TelemetryConfig(**CONFIG)) as client:
+            my_code(client, "async")
+            assert (await client.flush_async()).sent == 1
+    asyncio.run(main())
+    captured_telemetry.assert_tracked(1, model="async")
+
+
+def test_what_a_real_client_drops_is_not_captured(captured_telemetry):
+    my_code(TelemetryClient(TelemetryConfig(**CONFIG, enabled=False)), "disabled")
+    my_code(TelemetryClient(TelemetryConfig(server_url="", api_key="", instance_id="")), "bad")
+    TelemetryClient(TelemetryConfig(**CONFIG)).track({"not": "an event"})
+    captured_telemetry.assert_nothing_tracked()
+
+
+def test_predictions_answer_without_network(captured_telemetry):
+    client = TelemetryClient(TelemetryConfig(**CONFIG))
+    q1 = PredictionQuery(task_type="testing", model="a", provider="openai", complexity="low")
+    q2 = PredictionQuery(task_type="testing", model="b", provider="openai", complexity="low")
+    canned = PredictionResponse.model_validate(
+        {"prediction": None, "metadata": {"sample_size": 7, "fallback_level": 0,
+                                          "confidence": "low"}})
+    captured_telemetry.set_prediction(q2, canned)
+    client.refresh_predictions_sync([q1, q2])
+    assert client.get_prediction(q1).metadata.confidence == "none"
+    assert client.get_prediction(q2).metadata.sample_size == 7
+
+
+def test_each_test_starts_empty(captured_telemetry):
+    assert captured_telemetry.events == []
+
+
+def test_failure_message_lists_what_was_tracked(captured_telemetry):
+    my_code(TelemetryClient(TelemetryConfig(**CONFIG)), "other-model")
+    captured_telemetry.assert_tracked(model="wanted")
+"""
+
+
+def test_captured_telemetry(pytester: pytest.Pytester) -> None:
+    """In a subprocess: a fresh pytest that finds the plugin through its entry point alone."""
+    pytester.makeini(INI)
+    pytester.makepyfile(test_capture=CAPTURE_TESTS)
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", timeout=120)
+    result.assert_outcomes(passed=6, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*no tracked event matches {'model': 'wanted'}; tracked:*",
+            "*task_type=testing model='other-model' provider=unknown outcome=failure*",
+        ]
+    )
+
+
+SERVER_TESTS = """
+import subprocess, sys
+
+from mosaicstack_telemetry import EventBuilder, TelemetryClient
+
+
+def test_delivers_to_the_local_server(telemetry_server):
+    assert telemetry_server.url.startswith("http://127.0.0.1:")
+    with TelemetryClient(telemetry_server.config(batch_size=10)) as client:
+        client.track(EventBuilder(telemetry_server.instance_id).model("served").build())
+    (event,) = telemetry_server.events()
+    assert event["model"] == "served"
+    assert telemetry_server.api_key not in repr(telemetry_server)
+
+
+def test_env_for_a_subprocess(telemetry_server, tmp_path):
+    env = {**telemetry_server.env(), "MOSAIC_TELEMETRY_SPOOL_PATH": str(tmp_path / "s.db")}
+    cmd = [sys.executable, "-m", "mosaicstack_telemetry", "track", "--flush", "--model", "cli"]
+    subprocess.run(cmd, env=env, check=True, timeout=60)
+    assert [e["model"] for e in telemetry_server.events()] == ["cli"]
+
+
+def test_fresh_server_per_test(telemetry_server):
+    assert telemetry_server.events() == []
+"""
+
+
+def test_telemetry_server(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("mosaicstack_telemetry.server")
+    pytester.makeini(INI)
+    pytester.makepyfile(test_server=SERVER_TESTS)
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")  # inline: the entry point too
+    result.assert_outcomes(passed=3)
+
+
+def test_telemetry_server_skips_without_the_server_extra(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+    pytester.makeconftest(
+        "import sys\nsys.modules['mosaicstack_telemetry.server'] = None  # the extra is missing\n"
+    )
+    pytester.makepyfile(test_skip="def test_x(telemetry_server):\n    pass\n")
+    result = pytester.runpytest("-q", "-rs", "-p", "no:cacheprovider")  # sys.modules restored
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*telemetry_server needs mosaicstack-telemetry?server?*"])
+
+
+HEAVY = [
+    "pydantic",
+    "httpx",
+    "mosaicstack_telemetry._client",
+    "mosaicstack_telemetry.server",
+    "uvicorn",
+    "starlette",
+    "jsonschema_rs",
+    "yaml",
+    "_mosaicstack_telemetry_generated.client",
+]
+
+
+def test_importing_the_plugin_is_cheap() -> None:
+    """Loaded in every pytest run: importing it (and so the package, whose names load lazily)
+    pulls in none of the SDK, the server or their dependencies until a fixture is used."""
+    code = f"""
+import json, sys
+import pytest
+before = set(sys.modules)
+import mosaicstack_telemetry.pytest_plugin
+added = sorted(set(sys.modules) - before)
+print(json.dumps({{"added": added, "heavy": [m for m in {HEAVY!r} if m in sys.modules]}}))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    report = json.loads(out.stdout)
+    assert report["heavy"] == []
+    ours = {m for m in report["added"] if m.split(".")[0].endswith("mosaicstack_telemetry")}
+    assert ours == {
+        "mosaicstack_telemetry",
+        "mosaicstack_telemetry._version",
+        "mosaicstack_telemetry.pytest_plugin",
+    }
