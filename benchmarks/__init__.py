@@ -1,0 +1,1 @@
+"""Benchmarks of the SDK against its baselines and peers; run them with `scripts/bench`."""
