@@ -66,7 +66,9 @@ class TaskCompletionEvent(_gen.TaskCompletionEvent):
     @classmethod
     def _to_utc(cls, value: datetime) -> datetime:
         # astimezone() on a naive datetime assumes local time, which is what a user who wrote
-        # datetime.now() meant.
+        # datetime.now() meant. Already UTC (every default, most callers): nothing to do.
+        if value.tzinfo is timezone.utc:
+            return value
         return value.astimezone(timezone.utc)
 
 
