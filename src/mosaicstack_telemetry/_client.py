@@ -266,7 +266,19 @@ class TelemetryClient:
 
     def stats(self) -> TelemetryStats:
         """A snapshot of what happened to the events tracked so far."""
-        spooled = self._spool.count() if self._spool is not None else 0
+        spooled = 0
+        if self._spool is not None:
+            try:
+                spooled = self._spool.count()
+            except Exception as exc:  # unreadable spool: flush() and stats() must not raise
+                self._stats.error(f"{type(exc).__name__}: {exc}")
+                self._log.log(
+                    logging.ERROR,
+                    "spool-count",
+                    "Cannot read the spool %s: %s",
+                    self._spool.path,
+                    exc,
+                )
         return self._stats.snapshot(self._queue.evicted, self._queue.size, spooled)
 
     def _deadline(self, timeout: float | None) -> float:
@@ -377,7 +389,10 @@ class TelemetryClient:
         if thread is not None and thread is not threading.current_thread():
             thread.join(max(deadline - monotonic(), 0.0))
         if self._enabled and self._valid:
-            self._get_sender().flush_sync(None, deadline)
+            try:
+                self._get_sender().flush_sync(None, deadline)
+            except Exception:  # e.g. an unusable spool: the host's shutdown must go on
+                logger.exception("Telemetry final flush failed")
             self._report_left()
         with self._lock:
             if self._transport is not None:
@@ -527,7 +542,10 @@ class TelemetryClient:
         if thread is not None:
             await asyncio.to_thread(thread.join, max(deadline - monotonic(), 0.0))
         if self._enabled and self._valid:
-            await self._get_sender().flush_async(None, deadline)
+            try:
+                await self._get_sender().flush_async(None, deadline)
+            except Exception:  # e.g. an unusable spool: the host's shutdown must go on
+                logger.exception("Telemetry final flush failed")
             self._report_left()
         with self._lock:
             transport = self._transport

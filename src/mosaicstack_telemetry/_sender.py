@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     import asyncio  # imported where used: sync-only programs never load it
 
 _EVENTS = TypeAdapter(list[TaskCompletionEvent])
-_EVENT = TypeAdapter(TaskCompletionEvent)
 _NEVER = threading.Event()  # a wait on it only ends by its timeout
 
 
@@ -102,8 +101,7 @@ class SpoolSource:
         if not events:
             return
         try:
-            rows = [(str(e.event_id), _EVENT.dump_json(e)) for e in events]
-            self._stats.drop("spool_evicted", self.spool.add(rows))
+            self._stats.drop("spool_evicted", self.spool.add_events(events))
         except Exception:
             self._queue._put_back(events)  # keep them in memory; the next cycle tries again
             logger.exception(

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import sqlite3  # imported on first use: most clients never open a spool
 
+    from mosaicstack_telemetry._models import TaskCompletionEvent
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -114,6 +116,10 @@ class Spool:
                     (excess,),
                 )
         return int(excess)
+
+    def add_events(self, events: Iterable[TaskCompletionEvent]) -> int:
+        """`add` for events: each stored as the JSON the server will receive."""
+        return self.add((str(e.event_id), e.model_dump_json().encode()) for e in events)
 
     def lease(self, limit: int, seconds: float) -> list[SpooledEvent]:
         """Claim up to `limit` of the oldest unclaimed events for `seconds`."""

@@ -223,3 +223,18 @@ def test_sigkill_mid_flush_then_another_process_delivers_each_event_once(tmp_pat
         assert len(stored) == len(events)  # exactly once: the in-flight batch is not doubled
         assert set(stored) == ids
     assert Spool(path).count() == 0
+
+
+def test_an_unwritable_spool_never_makes_flush_or_stats_raise(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    config = make_config("http://127.0.0.1:9", spool_path=str(blocker / "spool.db"))
+    client = TelemetryClient(config)
+    client.track(make_event())
+    stats = client.stats()
+    assert stats.last_error is not None
+    assert stats.spooled == 0
+    result = client.flush(timeout=0.5)
+    assert result.sent == 0
+    client.stop(timeout=0.5)
+    assert client.queue_size == 1  # kept in memory: nothing was lost
