@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from mosaicstack_telemetry._cli_config import (
     Effective,
@@ -24,6 +24,9 @@ from mosaicstack_telemetry._cli_config import (
     resolve,
     scrub,
 )
+
+if TYPE_CHECKING:
+    from mosaicstack_telemetry._models import TaskCompletionEvent
 
 #: `flush` shows progress on a terminal, or anywhere once the spool holds this many events.
 PROGRESS_THRESHOLD = 500
@@ -54,11 +57,24 @@ class _ScrubFilter(logging.Filter):
         return True
 
 
+class _CliFormatter(logging.Formatter):
+    """One line per SDK message; tracebacks only with -vv; scrubbed as a whole, tracebacks too."""
+
+    def __init__(self, tracebacks: bool) -> None:
+        super().__init__("mosaic-telemetry: %(levelname)s: %(message)s")
+        self._tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info and not self._tracebacks:
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        return scrub(super().format(record), _current_key)
+
+
 def _setup_logging(verbose: int) -> None:
     """The SDK's warnings (why a batch failed) on stderr; -v for INFO, -vv for DEBUG."""
     global _handler  # noqa: PLW0603  # one handler, replaced when main() runs again in-process
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("mosaic-telemetry: %(levelname)s: %(message)s"))
+    handler.setFormatter(_CliFormatter(tracebacks=verbose > 1))
     handler.addFilter(_ScrubFilter())
     log = logging.getLogger("mosaicstack_telemetry")
     if _handler is not None:
@@ -100,26 +116,43 @@ def _disabled(eff: Effective) -> bool:
 
 def cmd_track(args: argparse.Namespace) -> int:
     from mosaicstack_telemetry._cli_track import build_event
-    from mosaicstack_telemetry._client import TelemetryClient
 
     eff = _config(args)
-    event = build_event(args, eff.config.instance_id)
-    if _disabled(eff):
+    if _disabled(eff):  # the kill switch: nothing is validated, stored or sent
         return 0
+    event = build_event(args, eff.config.instance_id)
+    if args.flush:
+        return _track_and_flush(eff, event, args.flush_timeout)
+    # Straight to disk with the SDK's own spool: no client, no network stack to import.
+    from mosaicstack_telemetry._spool import Spool
+
+    spool = Spool(eff.config.spool_path, eff.config.spool_max_events)
+    try:
+        if spool.add_events([event]):
+            _err("mosaic-telemetry: the spool was full: its oldest event was evicted")
+    except Exception as exc:
+        _err(f"mosaic-telemetry: could not write the event to {spool.path}: {exc}")
+        return 1
+    finally:
+        spool.close()
+    _out(str(event.event_id))
+    return 0
+
+
+def _track_and_flush(eff: Effective, event: TaskCompletionEvent, timeout: float) -> int:
+    """`track --flush`: spool the event through a client, then try to deliver the spool."""
+    from mosaicstack_telemetry._client import TelemetryClient
+
     client = TelemetryClient(eff.config)
     client.track(event)
     sender = client._get_sender()
     try:
-        # Straight to disk: the SDK's own spool path, no network at all.
         sender.persist()
-        stats = client.stats()
-        if stats.queued:
+        if client.queue_size:  # persist() kept it in memory: the spool cannot be written
             _err(f"mosaic-telemetry: could not write the event to {eff.config.spool_path}")
             return 1
         _out(str(event.event_id))
-        if not args.flush:
-            return 0
-        result = client.flush(timeout=args.flush_timeout)
+        result = client.flush(timeout=timeout)
         if result.remaining:
             last = client.stats().last_error
             _err(
@@ -313,32 +346,24 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_serve(argv: list[str]) -> int:
     """Hand the command line to the server's own entry point (its options, its --help)."""
-    import importlib
-    import runpy
-
     try:
-        module = importlib.import_module("mosaicstack_telemetry.server.__main__")
+        from mosaicstack_telemetry.server.__main__ import main
     except ImportError as exc:
         _err(
             "mosaic-telemetry: the local server needs the `server` extra "
             f"(pip install 'mosaicstack-telemetry[server]'): {exc}"
         )
         return 1
-    main = getattr(module, "main", None)
-    saved = sys.argv, sys.stdout, sys.stderr
+    saved = sys.stdout, sys.stderr
     # The server announces a demo key when none is given: no key is printed by this CLI.
     sys.stdout, sys.stderr = _Scrubbed(sys.stdout), _Scrubbed(sys.stderr)
-    sys.argv = ["mosaic-telemetry serve", *argv]
     try:
-        if callable(main):
-            code = main(argv)
-            return int(code) if isinstance(code, int) else 0
-        runpy.run_module("mosaicstack_telemetry.server", run_name="__main__", alter_sys=True)
+        code = main(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
-        sys.argv, sys.stdout, sys.stderr = saved
-    return 0
+        sys.stdout, sys.stderr = saved
+    return int(code) if isinstance(code, int) else 0
 
 
 class _Scrubbed:

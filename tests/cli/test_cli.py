@@ -165,6 +165,27 @@ def test_track_when_disabled_stores_nothing_and_succeeds(cli: Cli) -> None:
     assert spooled(cli.spool) == []
 
 
+def test_track_when_disabled_needs_no_config_at_all(cli: Cli) -> None:
+    # The kill switch works even where nothing else is configured (a hook on a new machine).
+    res = cli.run("track", "--model", "x", MOSAIC_TELEMETRY_ENABLED="0")
+    assert res.code == 0, res.both
+    assert "Field required" not in res.both
+    assert spooled(cli.spool) == []
+
+
+def test_track_with_an_unwritable_spool_says_so_without_a_traceback(
+    cli: Cli, tmp_path: Path
+) -> None:
+    cli.point_at(DEAD_URL)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    for extra in ((), ("--flush", "--flush-timeout", "0.5")):
+        res = cli.run("track", *extra, MOSAIC_TELEMETRY_SPOOL_PATH=str(blocker / "spool.db"))
+        assert res.code == 1, res.both
+        assert "could not write the event to" in res.err
+        assert "Traceback" not in res.both
+
+
 def test_track_uses_the_default_spool_in_the_data_directory(cli: Cli, tmp_path: Path) -> None:
     cli.point_at(DEAD_URL)
     assert cli.run("track", MOSAIC_TELEMETRY_SPOOL_PATH="").code == 0
