@@ -78,6 +78,15 @@ def protocol_class(control: NetworkControl) -> type[asyncio.Protocol]:
     return ResettableH11Protocol
 
 
+class _InProcessConfig(uvicorn.Config):
+    """uvicorn's config minus its `configure_logging()`, which sets levels on the `uvicorn.*`
+    loggers and detaches `uvicorn.access` even without a log config: in-process the host's
+    logging (a user's pytest caplog included) stays as the host set it."""
+
+    def configure_logging(self) -> None:
+        pass
+
+
 def make_config(
     app: Starlette,
     control: NetworkControl,
@@ -87,7 +96,8 @@ def make_config(
 ) -> uvicorn.Config:
     """`own_logging`: let uvicorn configure its loggers (the CLI); in-process it must not touch
     the host's logging, so its records just propagate."""
-    return uvicorn.Config(
+    config_class = uvicorn.Config if own_logging else _InProcessConfig
+    return config_class(
         app,
         http=protocol_class(control),
         lifespan="off",
@@ -176,9 +186,14 @@ def start_server(
 ) -> Iterator[RunningServer]:
     """Serve in a daemon thread (no signal handlers) until the block ends; port 0 = free port."""
     app = create_app(keys, db=db, faults=faults, body_limit=body_limit)
-    server = RunningServer(app, bind(host, port), NetworkControl())
-    server._start()
     try:
+        sock = bind(host, port)
+    except BaseException:
+        app.state.telemetry.store.close()
+        raise
+    server = RunningServer(app, sock, NetworkControl())
+    try:
+        server._start()
         yield server
     finally:
         server._stop()
