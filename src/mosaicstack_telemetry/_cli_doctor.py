@@ -106,9 +106,8 @@ def _spool(path_text: str) -> list[Check]:
         count = spool.count()
         evicted = spool.evicted()
         age = spool.oldest_age()
-        conn = spool._connect()
-        (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
-        (health,) = conn.execute("PRAGMA quick_check").fetchone()
+        # No journal-mode check: opening a spool switches it to WAL, so it could never fail.
+        (health,) = spool._connect().execute("PRAGMA quick_check").fetchone()
     except sqlite3.Error as exc:
         return [Check("spool", "FAIL", f"{path}: cannot be opened as a spool: {exc}")]
     finally:
@@ -118,10 +117,31 @@ def _spool(path_text: str) -> list[Check]:
         checks.append(Check("spool-age", "ok", f"oldest event waiting for {age:.0f} s"))
     if evicted:
         checks.append(Check("spool-evicted", "warn", f"{evicted} events evicted (spool was full)"))
-    checks.append(
-        Check("spool-wal", "ok" if str(mode).lower() == "wal" else "FAIL", f"journal_mode={mode}")
-    )
     checks.append(Check("spool-integrity", "ok" if health == "ok" else "FAIL", str(health)))
+    return checks
+
+
+def _server(url: object, timeout: float, eff: Effective, problems: list[str]) -> list[Check]:
+    """Reachability, TLS and auth of the server URL, each skipped once an earlier one failed."""
+    from mosaicstack_telemetry._client import _is_loopback
+
+    skip_auth = Check("auth", "skip", "needs a valid config and a reachable server")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        return [Check("network", "skip", "no valid server URL"), skip_auth]
+    try:
+        _, _, tls = _hostport(url)
+    except ValueError as exc:  # e.g. a port out of range: validate() checks the scheme only
+        return [
+            Check("network", "FAIL", f"server_url {url!r} is not a usable URL: {exc}"),
+            skip_auth,
+        ]
+    checks = []
+    if not tls and not _is_loopback(url):
+        checks.append(Check("tls", "warn", "plain http:// to a non-loopback host"))
+    net = _network(url, timeout)
+    checks.extend(net)
+    reachable = all(c.status != "FAIL" for c in net)
+    checks.append(_auth(eff, timeout) if reachable and not problems else skip_auth)
     return checks
 
 
@@ -137,18 +157,7 @@ def run(eff: Effective, timeout: float) -> list[Check]:
     if not config.enabled:
         checks.append(Check("enabled", "warn", "telemetry is disabled (MOSAIC_TELEMETRY_ENABLED)"))
     url = config.server_url
-    if isinstance(url, str) and url.startswith(("http://", "https://")):
-        host, _, tls = _hostport(url)
-        if not tls and host not in ("127.0.0.1", "localhost", "::1"):
-            checks.append(Check("tls", "warn", "plain http:// to a non-loopback host"))
-        net = _network(url, timeout)
-        checks.extend(net)
-        if all(c.status != "FAIL" for c in net) and not problems:
-            checks.append(_auth(eff, timeout))
-        else:
-            checks.append(Check("auth", "skip", "needs a valid config and a reachable server"))
-    else:
-        checks.append(Check("network", "skip", "no valid server URL"))
+    checks.extend(_server(url, timeout, eff, problems))
     checks.extend(_spool(config.spool_path))
     return checks
 

@@ -351,7 +351,7 @@ def test_doctor_all_good(cli: Cli, telemetry_server: TelemetryServer) -> None:
     assert "[  ok] auth" in res.out
     assert "HTTP 422" in res.out  # the empty batch passed auth and was refused: nothing stored
     assert "1 events waiting" in res.out
-    assert "journal_mode=wal" in res.out
+    assert "[  ok] spool-integrity" in res.out
     assert "no problems found" in res.out
     assert telemetry_server.events() == []
     assert telemetry_server.api_key not in res.both
@@ -375,6 +375,15 @@ def test_doctor_finds_an_unreachable_server_and_a_bad_config(cli: Cli) -> None:
     res = cli.run("doctor", MOSAIC_TELEMETRY_INSTANCE_ID="nope")
     assert res.code == 1
     assert "instance_id must be a valid UUID" in res.out
+
+
+def test_doctor_reports_an_unusable_url_instead_of_crashing(cli: Cli) -> None:
+    cli.point_at("https://tel-api.example:99999")
+    res = cli.run("doctor", "--timeout", "1")
+    assert res.code == 1
+    assert "[FAIL] network" in res.out
+    assert "not a usable URL" in res.out
+    assert "Traceback" not in res.both
 
 
 def test_doctor_finds_a_broken_spool(cli: Cli) -> None:
