@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A Claude Code `Stop` / `SubagentStop` hook that records each finished turn as telemetry.
+"""A Claude Code `Stop` hook that records each finished turn as telemetry.
 
 Claude Code runs it with the hook's JSON payload on stdin (`session_id`, `transcript_path`,
 `hook_event_name`, `cwd`, ...). It sums the token usage of the turn from the transcript
@@ -8,8 +8,10 @@ duration from it, and hands the event to `mosaic-telemetry track --json -`, whic
 it to the local spool: the hook returns in well under a second, whatever the network does.
 `mosaic-telemetry flush` (cron, a login script, or `track --flush`) delivers it later.
 
-It always exits 0: for a Stop hook, exit code 2 would block Claude from stopping. Problems go
-to stderr (shown in Claude Code's verbose mode).
+Wire it to `Stop` only: a `SubagentStop` payload points at the main session's transcript, so
+the same turn's tokens would be counted again when `Stop` fires. It always exits 0: for a Stop
+hook, exit code 2 would block Claude from stopping. Problems go to stderr (shown in Claude
+Code's verbose mode).
 
 Wire it in `.claude/settings.json` (see `claude_code_settings.json` next to this file):
 

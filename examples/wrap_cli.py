@@ -69,9 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     ]  # fmt: skip
     if opts.flush:
         track.append("--flush")
-    recorded = subprocess.run(  # noqa: S603  # our own CLI, arguments as a list
-        track, capture_output=True, text=True, timeout=60, check=False
-    )
+    try:  # whatever happens to telemetry, the wrapped command's exit code is ours
+        recorded = subprocess.run(  # noqa: S603  # our own CLI, arguments as a list
+            track, capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        print(f"wrap_cli.py: telemetry not recorded: {exc}", file=sys.stderr)
+        return code
     if recorded.returncode != 0:
         print(f"wrap_cli.py: telemetry not recorded: {recorded.stderr.strip()}", file=sys.stderr)
     return code

@@ -215,6 +215,7 @@ def main() -> int:
             f"(the 10 most frequent, then two never sent):\n"
         )
         print(table(rows))
+        client.stop()  # the predictions reopened the client's connection pool: close it
     confidences = {r[4] for r in rows[1:]}
     ok = (
         stored == len(events)

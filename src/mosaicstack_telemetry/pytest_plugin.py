@@ -3,9 +3,9 @@
 Registered as a `pytest11` entry point, so it loads in every pytest run of a project that
 installs the SDK. "Lazy" here means: this module imports only pytest and the standard library
 at module level (no server, uvicorn, starlette, sqlite3 or generated client); everything else
-is imported inside a fixture, when a test asks for it. Importing it still runs the package's
-`mosaicstack_telemetry/__init__` (Python imports a parent package first), which loads the SDK
-itself (httpx, pydantic): the plugin adds nothing on top of that.
+is imported inside a fixture, when a test asks for it. Importing it runs the package's
+`__init__` too (Python imports a parent package first), but the package loads its names on
+first use, so no httpx, pydantic or client is imported until a fixture needs them.
 """
 
 from __future__ import annotations

@@ -103,10 +103,10 @@ def test_claude_code_hook_never_fails_the_session(tmp_path: Path) -> None:
 
 def test_claude_code_settings_snippet_is_valid() -> None:
     settings = json.loads((EXAMPLES / "claude_code_settings.json").read_text())
-    for name in ("Stop", "SubagentStop"):
-        (hook,) = settings["hooks"][name][0]["hooks"]
-        assert hook["type"] == "command"
-        assert "claude_code_hook.py" in hook["command"]
+    assert list(settings["hooks"]) == ["Stop"]  # not SubagentStop: it would count a turn twice
+    (hook,) = settings["hooks"]["Stop"][0]["hooks"]
+    assert hook["type"] == "command"
+    assert "claude_code_hook.py" in hook["command"]
 
 
 @pytest.mark.parametrize(("code", "outcome"), [(0, "success"), (3, "failure")])
