@@ -63,23 +63,20 @@ def _network(url: str, timeout: float) -> list[Check]:
 
 
 def _auth(eff: Effective, timeout: float) -> Check:
-    import httpx
+    """An empty batch sent the way the SDK sends (its transport: generated client, bearer
+    header, User-Agent, whole-request deadline): auth comes before the body, nothing is stored."""
+    import dataclasses
 
-    config = eff.config
+    from mosaicstack_telemetry._transport import Transport
+
+    transport = Transport(dataclasses.replace(eff.config, request_timeout_seconds=timeout))
     try:
-        response = httpx.post(
-            f"{config.server_url}/v1/events/batch",
-            content=b'{"events": []}',
-            headers={
-                "Authorization": f"Bearer {config.api_key}",
-                "Content-Type": "application/json",
-                "User-Agent": config.user_agent,
-            },
-            timeout=timeout,
-        )
-    except httpx.HTTPError as exc:
+        response = transport.send(transport.events_request(b'{"events": []}'))
+    except Exception as exc:  # timeouts, refused or reset connections, TLS
         return Check("auth", "FAIL", f"request failed: {type(exc).__name__}: {exc}")
-    status = response.status_code
+    finally:
+        transport.close()
+    status = response.status
     if status in (401, 403):
         meaning = "missing or malformed" if status == 401 else "not known to the server"
         return Check("auth", "FAIL", f"HTTP {status}: the API key is {meaning}")
