@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mosaicstack_telemetry._builder import EventBuilder
+from mosaicstack_telemetry._builder import _DEFAULTS as _BUILDER_DEFAULTS
 from mosaicstack_telemetry._cli_config import UsageError
 from mosaicstack_telemetry._enums import (
     Complexity,
@@ -134,11 +134,11 @@ def read_json(source: str) -> dict[str, Any]:
 
 def build_event(args: argparse.Namespace, instance_id: str) -> TaskCompletionEvent:
     """The event of a `track` command line; raises `UsageError` on any invalid value."""
-    try:
-        base = EventBuilder(instance_id=instance_id).build().model_dump()
-    except ValidationError:
-        base = {}  # no usable instance id: the config check reports it
-    data: dict[str, Any] = dict(base)
+    # The builder's own defaults; event_id and timestamp are left to the model (fresh per event).
+    data: dict[str, Any] = {
+        k: v for k, v in _BUILDER_DEFAULTS.items() if k not in ("event_id", "timestamp")
+    }
+    data["instance_id"] = instance_id
     if args.json is not None:
         data.update(read_json(args.json))
     for dest, field in _FIELDS.items():

@@ -527,3 +527,32 @@ def test_serve_runs_the_reference_server(cli: Cli) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_build_event_starts_from_the_builder_defaults_and_reports_only_what_is_wrong() -> None:
+    import argparse
+
+    from mosaicstack_telemetry import EventBuilder
+    from mosaicstack_telemetry._cli_config import UsageError
+    from mosaicstack_telemetry._cli_track import add_event_options, build_event
+
+    parser = argparse.ArgumentParser()
+    add_event_options(parser)
+    args = parser.parse_args(["--model", "m"])
+    args.json = None
+    event = build_event(args, INSTANCE)
+    template = EventBuilder(INSTANCE).model("m").build()
+    skip = {"event_id", "timestamp"}
+    assert event.model_dump(exclude=skip) == template.model_dump(exclude=skip)
+    # The configured instance id is unusable but the event names its own: that is enough.
+    args = parser.parse_args(["--event-instance-id", INSTANCE])
+    args.json = None
+    assert str(build_event(args, "").instance_id) == INSTANCE
+    # A bad instance id is the one error reported, not every field of the event.
+    args = parser.parse_args([])
+    args.json = None
+    with pytest.raises(UsageError) as info:
+        build_event(args, "nope")
+    problems = str(info.value).splitlines()[1:]
+    assert len(problems) == 1
+    assert problems[0].startswith("  instance_id: ")
