@@ -16,7 +16,7 @@ from benchmarks import _peers
 from benchmarks._common import Result, Scale, build_event, compare, config, event_dict
 from benchmarks._sink import running_sink
 from mosaicstack_telemetry import TaskCompletionEvent, TelemetryClient
-from mosaicstack_telemetry._sender import serialize_events
+from mosaicstack_telemetry._models import dump_events_body as serialize_events
 
 NS = 1e9
 

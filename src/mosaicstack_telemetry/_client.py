@@ -553,6 +553,33 @@ class TelemetryClient:
             await transport.aclose()
             transport.close()
 
+    def close(self) -> None:
+        """Release the connection pool and the spool without sending anything.
+
+        For a client that was never started or only fetched predictions. Events still queued
+        stay queued; a later request reopens what it needs. A running sender is stopped
+        first, as by `stop()`.
+        """
+        if self.is_running:
+            self.stop()
+            return
+        with self._lock:
+            if self._transport is not None:
+                self._transport.close()
+            if self._spool is not None:
+                self._spool.close()
+
+    async def aclose(self) -> None:
+        """`close()` for an event loop: also releases the loop's own connection pool."""
+        if self.is_running:
+            await self.stop_async()
+            return
+        with self._lock:
+            transport = self._transport
+        if transport is not None:
+            await transport.aclose()
+        self.close()
+
     async def __aenter__(self) -> TelemetryClient:
         await self.start_async()
         return self

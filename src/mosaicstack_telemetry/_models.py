@@ -9,14 +9,14 @@ generated classes themselves, so nested objects are instances of the public name
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Annotated, Any
 from uuid import UUID, SafeUUID, uuid4
 
 import annotated_types
 from _mosaicstack_telemetry_generated import models as _gen
-from pydantic import Field, field_validator
+from pydantic import Field, TypeAdapter, field_validator
 
 
 def _utc_now() -> datetime:
@@ -92,6 +92,19 @@ class BatchEventRequest(_gen.BatchEventRequest):
         list[TaskCompletionEvent],
         Field(min_length=1, max_length=MAX_EVENTS_PER_BATCH, description="Events to submit."),
     ]
+
+
+_EVENTS = TypeAdapter(list[TaskCompletionEvent])
+
+
+def dump_events_body(events: Sequence[TaskCompletionEvent]) -> bytes:
+    """The body of `POST /v1/events/batch`, straight from pydantic to JSON bytes."""
+    return b'{"events":' + _EVENTS.dump_json(list(events)) + b"}"
+
+
+def dump_event(event: TaskCompletionEvent) -> bytes:
+    """One event's JSON exactly as a batch body carries it (the spool stores this)."""
+    return event.model_dump_json().encode()
 
 
 BatchEventResponse = _gen.BatchEventResponse

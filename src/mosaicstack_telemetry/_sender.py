@@ -14,16 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import TypeAdapter
-
+from mosaicstack_telemetry._answers import read_events_answer, read_predictions_answer
 from mosaicstack_telemetry._config import TelemetryConfig
 from mosaicstack_telemetry._log import RateLimitedLog, logger
 from mosaicstack_telemetry._models import (
-    BatchEventResponse,
-    PredictionBatchResponse,
     PredictionQuery,
     PredictionResponse,
     TaskCompletionEvent,
+    dump_events_body,
 )
 from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._retry import BACKOFF_CAP, Action, Step, decide, monotonic, scaled
@@ -34,13 +32,7 @@ from mosaicstack_telemetry._transport import RawResponse, Transport
 if TYPE_CHECKING:
     import asyncio  # imported where used: sync-only programs never load it
 
-_EVENTS = TypeAdapter(list[TaskCompletionEvent])
 _NEVER = threading.Event()  # a wait on it only ends by its timeout
-
-
-def serialize_events(events: Sequence[TaskCompletionEvent]) -> bytes:
-    """The request body, straight from pydantic to JSON bytes."""
-    return b'{"events":' + _EVENTS.dump_json(list(events)) + b"}"
 
 
 class Source(Protocol):
@@ -64,7 +56,7 @@ class MemorySource:
 
     def body(self, items: list[TaskCompletionEvent]) -> bytes | None:
         try:
-            return serialize_events(items)
+            return dump_events_body(items)
         except Exception as exc:  # a model mutated into something unserializable
             self._stats.drop("serialization_error", len(items))
             self._log.log(
@@ -331,25 +323,24 @@ class Sender:
         assert self._transport is not None
         assert raw is not None
         parsed = self._transport.parse(self._transport.events_api, raw)
-        try:
-            response = BatchEventResponse.model_validate(parsed.to_dict())
-        except Exception:
+        verdict = read_events_answer(None if parsed is None else parsed.to_dict(), count)
+        if not verdict.readable:
             # 2xx without a readable body: the server has the batch; count it as sent.
-            self._stats.add("sent", count)
             self._log.log(
                 logging.WARNING,
                 "bad-202",
                 "The server accepted a batch of %d events with an unreadable response body",
                 count,
             )
-            return
-        self._stats.add("sent", response.accepted)
-        self._stats.add("rejected", response.rejected)
-        rejected = [r for r in response.results if r.status == "rejected"]
-        if rejected:
-            ids = "; ".join(f"{r.event_id}: {r.error}" for r in rejected)
+        self._stats.add("sent", verdict.accepted)
+        self._stats.add("rejected", verdict.rejected)
+        if verdict.rejections:
             self._log.log(
-                logging.WARNING, "rejected", "The server rejected %d events: %s", len(rejected), ids
+                logging.WARNING,
+                "rejected",
+                "The server rejected %d events: %s",
+                len(verdict.rejections),
+                "; ".join(verdict.rejections),
             )
 
     @staticmethod
@@ -444,11 +435,8 @@ class Sender:
         assert self._transport is not None
         if final.step.action is Action.DONE and final.raw is not None:
             parsed = self._transport.parse(self._transport.predictions_api, final.raw)
-            try:
-                results = PredictionBatchResponse.model_validate(parsed.to_dict()).results
-            except Exception:
-                results = []
-            if len(results) == count:
+            results = read_predictions_answer(None if parsed is None else parsed.to_dict(), count)
+            if results is not None:
                 return results
             self._log.log(
                 logging.ERROR,

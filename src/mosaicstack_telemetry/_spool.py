@@ -119,7 +119,9 @@ class Spool:
 
     def add_events(self, events: Iterable[TaskCompletionEvent]) -> int:
         """`add` for events: each stored as the JSON the server will receive."""
-        return self.add((str(e.event_id), e.model_dump_json().encode()) for e in events)
+        from mosaicstack_telemetry._models import dump_event
+
+        return self.add((str(e.event_id), dump_event(e)) for e in events)
 
     def lease(self, limit: int, seconds: float) -> list[SpooledEvent]:
         """Claim up to `limit` of the oldest unclaimed events for `seconds`."""

@@ -217,3 +217,33 @@ def test_cli_faults() -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
+
+
+@pytest.mark.parametrize("faulty", ["delay"], indirect=True)
+def test_a_client_that_gives_up_during_a_delay_is_not_served(faulty: Any) -> None:
+    """The delay fault models a server that has not started on the request: a client cut off
+    before its answer is not served, so nothing it was not told about is stored."""
+    event = make_event()
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(faulty.url + EVENTS, json={"events": [event]}, headers=AUTH, timeout=0.05)
+    deadline = time.monotonic() + 5
+    while not faulty.requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [(r.path, r.status, r.fault) for r in faulty.requests] == [(EVENTS, None, "delay")]
+    time.sleep(0.3)  # past the delay: still nothing processed
+    assert faulty.event_count() == 0
+    assert faulty.deliveries() == {}
+    # a patient client is served after the delay, with the body it sent
+    response = httpx.post(faulty.url + EVENTS, json={"events": [event]}, headers=AUTH)
+    assert response.status_code == 202
+    assert faulty.event_count() == 1
+
+
+def test_deliveries_count_each_event_id_per_authenticated_request(srv: Any) -> None:
+    first, second = make_event(), make_event()
+    for events in ([first], [first, second]):
+        response = httpx.post(srv.url + EVENTS, json={"events": events}, headers=AUTH)
+        assert response.status_code == 202
+    httpx.post(srv.url + EVENTS, json={"events": [second]})  # 401: not a delivery
+    assert srv.deliveries() == {first["event_id"]: 2, second["event_id"]: 1}
+    assert srv.event_count() == 2

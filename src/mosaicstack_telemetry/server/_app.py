@@ -9,6 +9,7 @@ import logging
 import re
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +65,7 @@ class ServerState:
         self.body_limit = body_limit
         self._records: list[RequestRecord] = []
         self._records_lock = threading.Lock()
+        self._deliveries: Counter[str] = Counter()
 
     def record(self, record: RequestRecord) -> None:
         with self._records_lock:
@@ -73,6 +75,18 @@ class ServerState:
     def requests(self) -> list[RequestRecord]:
         with self._records_lock:
             return list(self._records)
+
+    def delivered(self, event_ids: list[str]) -> None:
+        """Count one delivery of each readable event id of an authenticated batch."""
+        with self._records_lock:
+            self._deliveries.update(event_ids)
+
+    @property
+    def deliveries(self) -> dict[str, int]:
+        """How many authenticated requests carried each event id: a client that re-sends
+        only after failures it could not see through shows 1 for nearly every event."""
+        with self._records_lock:
+            return dict(self._deliveries)
 
     def instance_for(self, token: str) -> str | None:
         """The instance bound to `token`, comparing with every key in constant time (no early
@@ -180,6 +194,7 @@ async def submit_events(request: Request) -> Response:
         return _problems_response(problems)
     results: list[dict[str, Any]] = []
     accepted: list[tuple[str, dict[str, Any]]] = []
+    state.delivered([i for i in map(_event_id, body["events"]) if i is not None])
     for event in body["events"]:
         sent_id = _event_id(event)
         event_problems = checks.event.problems(event)
@@ -277,7 +292,13 @@ class FaultsAndRecords:
                 return
         else:
             if fault == "delay":
-                await asyncio.sleep(config.delay_seconds)
+                # A slow server that has not started on the request yet: a client that gives
+                # up meanwhile is not served, so what it was told matches what is stored.
+                delayed = await _delayed(receive, config.delay_seconds)
+                if delayed is None:
+                    self.state.record(RequestRecord(method, path, None, fault))
+                    return
+                receive = delayed
             await self.app(scope, receive, recording)
         if not recorded:
             self.state.record(RequestRecord(method, path, None, fault))
@@ -285,6 +306,30 @@ class FaultsAndRecords:
 
 async def _swallow(message: Message) -> None:
     return None
+
+
+async def _delayed(receive: Receive, seconds: float) -> Receive | None:
+    """Read the request, then wait `seconds`; None if the client disconnected meanwhile, else
+    a `receive` that replays the request to the app."""
+    body: list[Message] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        body.append(message)
+        if not message.get("more_body", False):
+            break
+    try:
+        # After the whole body, uvicorn's receive() returns only when the client disconnects.
+        if (await asyncio.wait_for(receive(), seconds))["type"] == "http.disconnect":
+            return None
+    except asyncio.TimeoutError:
+        pass
+
+    async def replay() -> Message:
+        return body.pop(0) if body else await receive()
+
+    return replay
 
 
 def create_app(

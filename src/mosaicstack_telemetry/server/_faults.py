@@ -24,7 +24,9 @@ class FaultConfig:
     - `drop`: the request is processed (events are stored), then the connection is reset
       without an answer: the client sees a connection error and must re-send, which is the
       hardest case for exactly-once storage.
-    - `delay`: the answer comes after `delay_seconds`, otherwise normal.
+    - `delay`: the request is read, then served after `delay_seconds`; a client that
+      disconnects during the wait is not served (nothing is stored), as by a server that had
+      not started on it yet.
     """
 
     rate: float = 0.0

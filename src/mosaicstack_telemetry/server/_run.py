@@ -167,6 +167,10 @@ class RunningServer:
     def requests(self) -> list[RequestRecord]:
         return self._state.requests
 
+    def deliveries(self) -> dict[str, int]:
+        """How many authenticated event requests carried each event id."""
+        return self._state.deliveries
+
     def stored_events(self) -> list[dict[str, Any]]:
         return self._state.store.events()
 
