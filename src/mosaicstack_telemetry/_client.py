@@ -557,12 +557,17 @@ class TelemetryClient:
         """Release the connection pool and the spool without sending anything.
 
         For a client that was never started or only fetched predictions. Events still queued
-        stay queued; a later request reopens what it needs. A running sender is stopped
-        first, as by `stop()`.
+        stay queued (with a spool, they are moved into it first); a later request reopens what
+        it needs. A running sender is stopped first, as by `stop()`.
         """
         if self.is_running:
             self.stop()
             return
+        if self._spool is not None:
+            try:
+                self._get_sender().persist()  # what is queued waits in the spool, not in memory
+            except Exception:
+                logger.exception("Could not move the queued events into the spool")
         with self._lock:
             if self._transport is not None:
                 self._transport.close()
