@@ -145,9 +145,9 @@ def _track_and_flush(eff: Effective, event: TaskCompletionEvent, timeout: float)
 
     client = TelemetryClient(eff.config)
     client.track(event)
-    sender = client._get_sender()
+    assert client._delivery is not None
     try:
-        sender.persist()
+        client._delivery.source.persist()
         if client.queue_size:  # persist() kept it in memory: the spool cannot be written
             _err(f"mosaic-telemetry: could not write the event to {eff.config.spool_path}")
             return 1
@@ -162,7 +162,7 @@ def _track_and_flush(eff: Effective, event: TaskCompletionEvent, timeout: float)
             return 1
         return 0
     finally:
-        sender.close()
+        client.close()
 
 
 # -- flush -----------------------------------------------------------------------------------
@@ -225,7 +225,7 @@ def cmd_flush(args: argparse.Namespace) -> int:
     if progress is not None:
         progress.end(total - result.remaining)
     stats = client.stats()
-    client._get_sender().close()
+    client.close()
     watcher.close()
     if args.json:
         summary: dict[str, Any] = {
@@ -302,7 +302,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         client.refresh_predictions_sync(queries)
         answers = [client.get_prediction(q) for q in queries]
     finally:
-        client._get_sender().close()
+        client.close()
     if any(a is None for a in answers):
         _err("mosaic-telemetry: could not fetch predictions (see the messages above)")
         return 1

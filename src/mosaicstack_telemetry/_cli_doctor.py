@@ -66,12 +66,16 @@ def _auth(eff: Effective, timeout: float) -> Check:
     """An empty batch sent the way the SDK sends (its transport: generated client, bearer
     header, User-Agent, whole-request deadline): auth comes before the body, nothing is stored."""
     import dataclasses
+    import time
 
-    from mosaicstack_telemetry._transport import Transport
+    from mosaicstack_telemetry._transport import HttpWire
+    from mosaicstack_telemetry._wire import EVENTS, Budget, Request
 
-    transport = Transport(dataclasses.replace(eff.config, request_timeout_seconds=timeout))
+    transport = HttpWire(dataclasses.replace(eff.config, request_timeout_seconds=timeout))
     try:
-        response = transport.send(transport.events_request(b'{"events": []}'))
+        response = transport.send(
+            Request(EVENTS, b'{"events": []}', 0), Budget(time.monotonic() + timeout)
+        )
     except Exception as exc:  # timeouts, refused or reset connections, TLS
         return Check("auth", "FAIL", f"request failed: {type(exc).__name__}: {exc}")
     finally:

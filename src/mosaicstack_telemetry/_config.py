@@ -6,10 +6,17 @@ import math
 import os
 import re
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
+from mosaicstack_telemetry._errors import DeliveryError
 from mosaicstack_telemetry._version import __version__
+
+# The event type is `TaskCompletionEvent`; spelled `Any` here so that the config (which the CLI
+# reads on every start) never imports pydantic, and `typing.get_type_hints` still resolves.
+OnError = Callable[[DeliveryError, Sequence[Any]], None]
+BeforeSend = Callable[[Any], Any]
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _TRUTHY = frozenset({"1", "true", "yes"})
@@ -21,6 +28,8 @@ _ENV_FILL = {
     "spool_path": "MOSAIC_TELEMETRY_SPOOL_PATH",
 }
 ENV_ENABLED = "MOSAIC_TELEMETRY_ENABLED"
+ENV_DEBUG = "MOSAIC_TELEMETRY_DEBUG"
+ENV_CONCURRENCY = "MOSAIC_TELEMETRY_MAX_CONCURRENT_REQUESTS"
 DEFAULT_USER_AGENT = f"mosaicstack-telemetry-python/{__version__}"
 
 
@@ -60,6 +69,18 @@ class TelemetryConfig:
     spool_path: str = ""
     #: Beyond the reference: the spool's bound; past it the oldest events are evicted.
     spool_max_events: int = 100_000
+    #: Beyond the reference: the most requests in flight at once. The sender starts with one,
+    #: adds one per success up to this bound, and halves on timeouts, 429 and 5xx.
+    max_concurrent_requests: int = 4
+    #: Beyond the reference: called as `on_error(error, events)` from the sender when a batch
+    #: is dropped (a status retrying cannot fix) or abandoned (undelivered at exit). Its own
+    #: exceptions are logged and counted, never raised.
+    on_error: OnError | None = None
+    #: Beyond the reference: called as `before_send(event)` in `track()`; returns the event
+    #: to queue (changed or not) or None to drop it. Its exceptions drop the event (counted).
+    before_send: BeforeSend | None = None
+    #: Beyond the reference: log the SDK's DEBUG lines to stderr without configuring logging.
+    debug: bool = False
 
     def __post_init__(self) -> None:
         enabled = os.environ.get(ENV_ENABLED, "").strip()
@@ -68,6 +89,14 @@ class TelemetryConfig:
         for name, var in _ENV_FILL.items():
             if not getattr(self, name):
                 setattr(self, name, os.environ.get(var, "").strip())
+        debug = os.environ.get(ENV_DEBUG, "").strip()
+        if debug and not self.debug:
+            self.debug = debug.lower() in _TRUTHY
+        concurrency = os.environ.get(ENV_CONCURRENCY, "").strip()
+        if concurrency and self.max_concurrent_requests == 4:
+            # Left unparsed when not a number: validate() reports it with what was typed.
+            value: Any = int(concurrency) if concurrency.isdigit() else concurrency
+            self.max_concurrent_requests = value
         if isinstance(self.server_url, str):
             self.server_url = self.server_url.strip().rstrip("/")
 
@@ -118,6 +147,13 @@ class TelemetryConfig:
             errors.append(f"spool_path must be a path string (got {self.spool_path!r})")
         if not _is_int(self.spool_max_events) or self.spool_max_events <= 0:
             errors.append(f"spool_max_events must be positive (got {self.spool_max_events!r})")
+        limit = self.max_concurrent_requests
+        if not _is_int(limit) or not 1 <= limit <= 16:
+            errors.append(f"max_concurrent_requests must be between 1 and 16 (got {limit!r})")
+        for name in ("on_error", "before_send"):
+            hook = getattr(self, name)
+            if hook is not None and not callable(hook):
+                errors.append(f"{name} must be a function or None (got {hook!r})")
         ttl = self.prediction_cache_ttl_seconds
         if not _is_number(ttl) or ttl < 0:
             errors.append(f"prediction_cache_ttl_seconds must be 0 or more (got {ttl!r})")

@@ -9,6 +9,23 @@ import time
 logger = logging.getLogger("mosaicstack_telemetry")
 # A library adds no handler and sets no level: the host application decides what is shown.
 logger.addHandler(logging.NullHandler())
+_debug_handler: logging.Handler | None = None
+
+
+def enable_debug() -> None:
+    """`debug=True`: the SDK's own lines at DEBUG on stderr, whatever the host configured.
+
+    One handler for the process however many clients ask; it does not propagate twice, so a
+    host that also logs the SDK's records sees each line once.
+    """
+    global _debug_handler  # noqa: PLW0603  # one handler per process, by design
+    if _debug_handler is not None:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    _debug_handler = handler
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
 
 
 class RateLimitedLog:

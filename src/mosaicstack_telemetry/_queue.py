@@ -62,6 +62,12 @@ class EventQueue:
             self._evicted += excess
             return excess
 
+    def reset_after_fork(self) -> None:
+        """In a forked child: a fresh lock, and none of the parent's events (its to send)."""
+        self._lock = threading.RLock()
+        self._items.clear()
+        self._evicted = 0
+
     @property
     def size(self) -> int:
         return len(self._items)

@@ -20,6 +20,7 @@ class TelemetryStats:
     evicted: int = 0  #: events evicted because the queue was full
     queued: int = 0  #: events in the queue now
     spooled: int = 0  #: events in the durable spool now (0 without one)
+    in_flight: int = 0  #: events taken from memory into a request not answered yet
     last_error: str | None = None  #: the most recent failure, if any
 
 
@@ -48,6 +49,7 @@ class Stats:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.sent = self.rejected = self.dry_run = self.retried = self.requeued = 0
+        self.in_flight = 0
         self.dropped: Counter[str] = Counter()
         self.last_error: str | None = None
 
@@ -75,5 +77,6 @@ class Stats:
                 evicted=evicted,
                 queued=queued,
                 spooled=spooled,
+                in_flight=self.in_flight,
                 last_error=self.last_error,
             )

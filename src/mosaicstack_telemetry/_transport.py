@@ -1,8 +1,9 @@
-"""HTTP on the generated low-level client: one connection pool per client, reused.
+"""The HTTP wire, on the generated low-level client: one connection pool per client, reused.
 
-The generated code owns the base URL, the bearer header, each operation's method and path, and
-response parsing. Events go out as bytes serialized straight from pydantic, through the
-generated client's own httpx client: no pydantic -> attrs -> dict detour on the hot path.
+The only module that talks to the generated client. The generated code owns the base URL, the
+bearer header, each operation's method and path, and response parsing. Bodies go out as bytes
+serialized straight from pydantic, through the generated client's own httpx client: no
+pydantic -> attrs -> dict detour on the hot path.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from mosaicstack_telemetry._config import TelemetryConfig
+from mosaicstack_telemetry._wire import EVENTS, PREDICTIONS, Answer, Budget, Request, WireError
 
 if TYPE_CHECKING:
     # Both imported where used: httpx loads httpcore only when a transport is made, and a
@@ -30,32 +31,42 @@ if TYPE_CHECKING:
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class RawResponse:
-    status: int
-    headers: httpx.Headers
-    content: bytes | None  # None: the body was too large to read
-    elapsed: float
+# The budget of the request this thread is sending, if any (see _DeadlineStream).
+_budget = threading.local()
+#: A read waits at most this long at a time, so a budget cut short by `stop()` is noticed.
+READ_SLICE = 0.1
 
 
-class TotalTimeout(httpx.TimeoutException):
-    """The request as a whole took longer than `request_timeout_seconds`."""
-
-
-# The deadline of the request this thread is sending, if any (see _DeadlineStream).
-_deadline = threading.local()
-
-
-def _clamp(timeout: float | None) -> float | None:
-    end: float | None = getattr(_deadline, "end", None)
-    if end is None:
+def _left(timeout: float | None) -> float | None:
+    """What is left of this thread's request budget, within `timeout`; raises when spent."""
+    budget: Budget | None = getattr(_budget, "current", None)
+    if budget is None:
         return timeout
-    left = end - time.monotonic()
+    left = budget.end - time.monotonic()
     if left <= 0:
         import httpcore
 
-        raise httpcore.ReadTimeout("request_timeout_seconds exceeded")
+        raise httpcore.ReadTimeout("the request's budget is spent")
     return left if timeout is None else min(timeout, left)
+
+
+def _sliced_read(inner: Any, max_bytes: int, timeout: float | None) -> bytes:
+    """Read in slices of `READ_SLICE`, re-checking the budget between them. A read that times
+    out on a socket consumed nothing, so it can be tried again."""
+    import httpcore
+
+    end = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = _left(None if end is None else end - time.monotonic())
+        if left is not None and left <= 0:
+            raise httpcore.ReadTimeout("timed out")
+        try:
+            data: bytes = inner.read(
+                max_bytes, READ_SLICE if left is None else min(left, READ_SLICE)
+            )
+        except httpcore.ReadTimeout:
+            continue
+        return data
 
 
 @functools.cache
@@ -68,17 +79,18 @@ def _deadline_backend_class() -> type[httpcore.NetworkBackend]:
 
         httpx's timeouts apply to each socket operation: a server that dribbles its answer one
         byte at a time could hold a request for ever. Clamping each operation to what is left
-        of the request's budget bounds the request as a whole, headers included.
+        of the request's budget bounds the request as a whole, headers included; reads wait in
+        short slices, so a budget that `stop()` cuts short ends a read already waiting.
         """
 
         def __init__(self, inner: httpcore.NetworkStream) -> None:
             self._inner = inner
 
         def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-            return self._inner.read(max_bytes, _clamp(timeout))
+            return _sliced_read(self._inner, max_bytes, timeout)
 
         def write(self, buffer: bytes, timeout: float | None = None) -> None:
-            self._inner.write(buffer, _clamp(timeout))
+            self._inner.write(buffer, _left(timeout))
 
         def close(self) -> None:
             self._inner.close()
@@ -89,7 +101,7 @@ def _deadline_backend_class() -> type[httpcore.NetworkBackend]:
             server_hostname: str | None = None,
             timeout: float | None = None,
         ) -> httpcore.NetworkStream:
-            inner = self._inner.start_tls(ssl_context, server_hostname, _clamp(timeout))
+            inner = self._inner.start_tls(ssl_context, server_hostname, _left(timeout))
             return _DeadlineStream(inner)
 
         def get_extra_info(self, info: str) -> Any:
@@ -108,7 +120,7 @@ def _deadline_backend_class() -> type[httpcore.NetworkBackend]:
             socket_options: Iterable[Any] | None = None,
         ) -> httpcore.NetworkStream:
             stream = self._inner.connect_tcp(
-                host, port, _clamp(timeout), local_address, socket_options
+                host, port, _left(timeout), local_address, socket_options
             )
             return _DeadlineStream(stream)
 
@@ -119,7 +131,7 @@ def _deadline_backend_class() -> type[httpcore.NetworkBackend]:
             socket_options: Iterable[Any] | None = None,
         ) -> httpcore.NetworkStream:  # pragma: no cover  # the SDK never uses unix sockets
             return _DeadlineStream(
-                self._inner.connect_unix_socket(path, _clamp(timeout), socket_options)
+                self._inner.connect_unix_socket(path, _left(timeout), socket_options)
             )
 
         def sleep(self, seconds: float) -> None:  # pragma: no cover
@@ -145,8 +157,42 @@ def _generated() -> tuple[ModuleType, ModuleType, Any]:
     return submit_events_batch, get_predictions_batch, AuthenticatedClient
 
 
-class Transport:
-    """Sync and async HTTP for one `TelemetryClient`.
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def classify(exc: BaseException) -> WireError:
+    """The `WireError` for what httpx (or the socket below it) raised: the same kinds and
+    words in the blocking and the async path."""
+    import socket
+    import ssl
+
+    if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
+        return WireError("timeout", TIMEOUT_MESSAGE)
+    message = f"{type(exc).__name__}: {exc}"
+    for cause in _causes(exc):
+        if isinstance(cause, ConnectionRefusedError):
+            return WireError("connect", f"{message} (nothing listens there)", hopeless=True)
+        if isinstance(cause, socket.gaierror):
+            return WireError("connect", f"{message} (the name does not resolve)", hopeless=True)
+        if isinstance(cause, ssl.SSLError):
+            return WireError("tls", f"{message} (TLS could not be agreed)", hopeless=True)
+    return WireError("connect" if isinstance(exc, httpx.ConnectError) else "network", message)
+
+
+TIMEOUT_MESSAGE = (
+    "Timeout: no complete answer within the request's budget "
+    "(request_timeout_seconds, or what was left before the deadline)"
+)
+
+
+class HttpWire:
+    """Sync and async HTTP for one `TelemetryClient`, on the generated client.
 
     The sync pool serves every thread; an async pool belongs to the event loop that created it
     and is replaced, never reused, when called from another loop.
@@ -154,16 +200,19 @@ class Transport:
 
     def __init__(self, config: TelemetryConfig) -> None:
         self._config = config
+        self.url: str = config.server_url
         self._timeout = float(config.request_timeout_seconds)
         self._lock = threading.Lock()
         self._sync: Any = None
         self._async: Any = None
         self._async_loop: asyncio.AbstractEventLoop | None = None
-        self.events_api, self.predictions_api, self._client_cls = _generated()
-        # Method and path of the events operation, taken from the generated code once.
-        kwargs = self.events_api._get_kwargs(body=_empty_events_body())
-        self.events_method: str = kwargs["method"]
-        self.events_url: str = kwargs["url"]
+        events_api, predictions_api, self._client_cls = _generated()
+        self._apis = {EVENTS: events_api, PREDICTIONS: predictions_api}
+        # Method and path of each operation, taken from the generated code once.
+        self._routes = {
+            EVENTS: _route(events_api, _empty_events_body()),
+            PREDICTIONS: _route(predictions_api, _empty_predictions_body()),
+        }
 
     def _new_client(self, sync: bool = True) -> Any:
         return self._client_cls(
@@ -175,48 +224,34 @@ class Transport:
             httpx_args={"transport": _sync_transport()} if sync else {},
         )
 
-    @property
-    def generated_client(self) -> Any:
-        """The generated client, for the endpoints' response parsers."""
+    def _sync_client(self) -> Any:
         with self._lock:
             if self._sync is None:
                 self._sync = self._new_client()
             return self._sync
 
-    def events_request(self, body: bytes) -> dict[str, Any]:
+    def _kwargs(self, request: Request) -> dict[str, Any]:
+        method, url = self._routes[request.operation]
         return {
-            "method": self.events_method,
-            "url": self.events_url,
-            "content": body,
+            "method": method,
+            "url": url,
+            "content": request.body,
             "headers": {"Content-Type": "application/json"},
         }
 
-    def _budget(self, start: float, deadline: float | None) -> float:
-        """When this request must be over: its timeout, or the caller's deadline if sooner."""
-        end = start + self._timeout
-        return end if deadline is None else min(end, deadline)
-
-    def send(self, request: dict[str, Any], deadline: float | None = None) -> RawResponse:
-        """One request, bounded as a whole (connect to last byte) by the request timeout."""
-        client = self.generated_client.get_httpx_client()
+    def send(self, request: Request, budget: Budget) -> Answer:
+        """One request, bounded as a whole (connect to last byte) by `budget`."""
+        client = self._sync_client().get_httpx_client()
         start = time.monotonic()
-        _deadline.end = self._budget(start, deadline)
+        _budget.current = budget
         try:
-            with client.stream(**request) as response:
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > MAX_RESPONSE_BYTES:
-                        chunks = []
-                        break
-                    chunks.append(chunk)
-                content = b"".join(chunks) if size <= MAX_RESPONSE_BYTES else None
-                return RawResponse(
-                    response.status_code, response.headers, content, time.monotonic() - start
-                )
+            with client.stream(**self._kwargs(request)) as response:
+                content = _read_capped(response.iter_bytes())
+                return self._answer(request, response, content, start)
+        except Exception as exc:
+            raise classify(exc) from exc
         finally:
-            _deadline.end = None
+            _budget.current = None
 
     def _async_client(self) -> Any:
         import asyncio
@@ -229,44 +264,77 @@ class Transport:
                 self._async_loop = loop
             return self._async
 
-    async def send_async(
-        self, request: dict[str, Any], deadline: float | None = None
-    ) -> RawResponse:
+    async def send_async(self, request: Request, budget: Budget) -> Answer:
+        """`send` for an event loop: the request runs as a task, cancelled when its budget
+        (which `stop()` may cut short meanwhile) is spent."""
         import asyncio
 
         client = self._async_client().get_async_httpx_client()
         start = time.monotonic()
-        budget = max(self._budget(start, deadline) - start, 0.0)
 
-        async def run() -> RawResponse:
-            async with client.stream(**request) as response:
+        async def run() -> Answer:
+            async with client.stream(**self._kwargs(request)) as response:
                 chunks: list[bytes] = []
                 size = 0
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
                     if size > MAX_RESPONSE_BYTES:
-                        chunks = []
-                        break
+                        return self._answer(request, response, None, start)
                     chunks.append(chunk)
-                content = b"".join(chunks) if size <= MAX_RESPONSE_BYTES else None
-                return RawResponse(
-                    response.status_code, response.headers, content, time.monotonic() - start
-                )
+                return self._answer(request, response, b"".join(chunks), start)
 
+        task = asyncio.ensure_future(run())
         try:
-            return await asyncio.wait_for(run(), budget)
-        except asyncio.TimeoutError as exc:
-            raise TotalTimeout("the request took longer than request_timeout_seconds") from exc
+            while True:
+                left = budget.end - time.monotonic()
+                if left <= 0:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+                    raise WireError("timeout", TIMEOUT_MESSAGE)
+                done, _ = await asyncio.wait({task}, timeout=min(left, READ_SLICE * 2))
+                if done:
+                    return task.result()
+        except WireError:
+            raise
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        except Exception as exc:
+            raise classify(exc) from exc
 
-    def parse(self, api: ModuleType, raw: RawResponse) -> Any:
-        """The generated endpoint's parsed body, or None if it cannot be parsed."""
-        if raw.content is None:
-            return None
-        response = httpx.Response(raw.status, headers=raw.headers, content=raw.content)
+    def _answer(
+        self, request: Request, response: httpx.Response, content: bytes | None, start: float
+    ) -> Answer:
+        data, problem = None, None
+        if 200 <= response.status_code < 300:
+            data, problem = self._parse(request.operation, response, content)
+        return Answer(
+            response.status_code,
+            response.headers,
+            content,
+            time.monotonic() - start,
+            data,
+            problem,
+        )
+
+    def _parse(
+        self, operation: str, response: httpx.Response, content: bytes | None
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """The body as the generated endpoint parses it, as a dict; or why it could not be."""
+        if content is None:
+            return None, f"the body is larger than {MAX_RESPONSE_BYTES} bytes"
+        complete = httpx.Response(response.status_code, headers=response.headers, content=content)
         try:
-            return api._build_response(client=self.generated_client, response=response).parsed
-        except Exception:  # a broken body: HTML, truncated JSON, wrong shape, unknown status
-            return None
+            built = self._apis[operation]._build_response(
+                client=self._sync_client(), response=complete
+            )
+            parsed = built.parsed
+            if parsed is None:
+                return None, f"HTTP {response.status_code} is not an answer the contract defines"
+            data: dict[str, Any] = parsed.to_dict()
+        except Exception as exc:  # HTML, truncated JSON, a wrong shape
+            return None, f"{type(exc).__name__}: {exc}"
+        return data, None
 
     def close(self) -> None:
         """Close the sync pool; a later request opens a new one."""
@@ -286,7 +354,30 @@ class Transport:
             await client.get_async_httpx_client().aclose()
 
 
+def _read_capped(chunks: Iterable[bytes]) -> bytes | None:
+    """The body, or None once it grows past `MAX_RESPONSE_BYTES` (the rest is not read)."""
+    parts: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            return None
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _route(api: ModuleType, empty_body: Any) -> tuple[str, str]:
+    kwargs = api._get_kwargs(body=empty_body)
+    return kwargs["method"], kwargs["url"]
+
+
 def _empty_events_body() -> Any:
     from _mosaicstack_telemetry_generated.client.models import BatchEventRequest
 
     return BatchEventRequest(events=[])
+
+
+def _empty_predictions_body() -> Any:
+    from _mosaicstack_telemetry_generated.client.models import PredictionBatchRequest
+
+    return PredictionBatchRequest(queries=[])

@@ -76,10 +76,10 @@ def telemetry_server() -> Iterator[TelemetryServer]:
 class CapturedTelemetry:
     """What every `TelemetryClient` tracked during the test; nothing reaches a network.
 
-    `events` is in tracking order and holds what a real client would have accepted (an
-    enabled client with a valid config, a `TaskCompletionEvent`). Flushes deliver to memory:
-    they count events as sent and leave queue and spool empty. Predictions answer from
-    `predictions` (keyed by query) or "no data".
+    `events` is in tracking order and holds what a real client queued (an enabled client with
+    a valid config, a `TaskCompletionEvent`, after `before_send`). Flushes deliver to memory
+    through the SDK's own delivery code: events count as sent and leave queue and spool empty.
+    Predictions answer from `predictions` (keyed by query) or "no data".
     """
 
     def __init__(self) -> None:
@@ -114,8 +114,23 @@ class CapturedTelemetry:
         seen = "\n".join(f"  {_summary(e)}" for e in self.events)
         assert not self.events, f"{len(self.events)} events were tracked:\n{seen}"
 
-    def set_prediction(self, query: PredictionQuery, response: PredictionResponse) -> None:
-        """Make `refresh_predictions*` answer `response` for `query`."""
+    def set_prediction(
+        self, query: PredictionQuery, response: PredictionResponse | dict[str, Any]
+    ) -> None:
+        """Make `refresh_predictions*` answer `response` for `query`.
+
+        `response` is a `PredictionResponse`, or a dict validated into one (so a typo fails
+        here, not in the code under test); anything else is a `TypeError`.
+        """
+        from mosaicstack_telemetry import PredictionResponse
+
+        if isinstance(response, dict):
+            response = PredictionResponse.model_validate(response)
+        elif not isinstance(response, PredictionResponse):
+            raise TypeError(
+                f"set_prediction() takes a PredictionResponse or a dict, not "
+                f"{type(response).__name__}"
+            )
         self.predictions[_query_key(query)] = response
 
 
@@ -130,64 +145,61 @@ def _query_key(query: Any) -> tuple[str, str, str, str]:
     return (str(query.task_type), query.model, str(query.provider), str(query.complexity))
 
 
+class _MemoryWire:
+    """The in-memory wire: events are delivered to `CapturedTelemetry.delivered` and answered
+    as accepted; predictions come from `CapturedTelemetry.predictions` or "no data"."""
+
+    url = "memory://captured_telemetry"
+
+    def __init__(self, captured: CapturedTelemetry) -> None:
+        self._captured = captured
+
+    def send(self, request: Any, budget: Any) -> Any:
+        import json
+
+        from mosaicstack_telemetry import PredictionQuery, TaskCompletionEvent
+        from mosaicstack_telemetry._wire import EVENTS, Answer
+
+        body = json.loads(request.body)
+        if request.operation == EVENTS:
+            events = [TaskCompletionEvent.model_validate(e) for e in body["events"]]
+            self._captured.delivered.extend(events)
+            results = [{"event_id": str(e.event_id), "status": "accepted"} for e in events]
+            data = {"accepted": len(events), "rejected": 0, "results": results}
+            return Answer(202, data=data)
+        answers = []
+        for query in body["queries"]:
+            known = self._captured.predictions.get(_query_key(PredictionQuery(**query)))
+            answers.append(known.model_dump(mode="json") if known is not None else _NO_DATA)
+        return Answer(200, data={"results": answers})
+
+    async def send_async(self, request: Any, budget: Any) -> Any:
+        return self.send(request, budget)
+
+    def close(self) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        pass
+
+
+_NO_DATA = {
+    "prediction": None,
+    "metadata": {"sample_size": 0, "fallback_level": -1, "confidence": "none"},
+}
+
+
 @pytest.fixture
 def captured_telemetry(monkeypatch: pytest.MonkeyPatch) -> CapturedTelemetry:
     """Capture the events tracked by any `TelemetryClient` in this test, in memory.
 
-    `TelemetryClient.track` is wrapped (the real one still runs: disabled clients and invalid
-    configs behave as in production) and the `Sender`'s network methods are replaced, so
-    flushes, `stop()` and predictions never open a connection.
+    Every client's wire is the in-memory one (flushes, `stop()` and predictions never open a
+    connection), and `track()` reports each event it queues, after `before_send`: disabled
+    clients and invalid configs behave as in production.
     """
-    from mosaicstack_telemetry import TaskCompletionEvent
-    from mosaicstack_telemetry._client import TelemetryClient
-    from mosaicstack_telemetry._models import PredictionResponse
-    from mosaicstack_telemetry._sender import Sender
+    from mosaicstack_telemetry import _client, _wire
 
     captured = CapturedTelemetry()
-    real_track = TelemetryClient.track
-
-    def track(self: TelemetryClient, event: TaskCompletionEvent) -> None:
-        real_track(self, event)
-        if self._enabled and self._valid and isinstance(event, TaskCompletionEvent):
-            captured.events.append(event)
-
-    def deliver(sender: Sender) -> None:
-        if sender.spool is not None:
-            sender.persist()
-            while batch := sender.spool.lease(100, 60.0):
-                events = [TaskCompletionEvent.model_validate_json(e.body) for e in batch]
-                captured.delivered.extend(events)
-                sender.spool.ack(batch)
-                sender._stats.add("sent", len(events))
-        events = sender._queue.drain(sender._queue.size)
-        captured.delivered.extend(events)
-        sender._stats.add("sent", len(events))
-
-    def flush_sync(self: Sender, interrupt: Any, deadline: float | None) -> bool:
-        deliver(self)
-        return True
-
-    async def flush_async(self: Sender, interrupt: Any, deadline: float | None) -> bool:
-        deliver(self)
-        return True
-
-    def answer(queries: Any) -> list[PredictionResponse]:
-        meta: dict[str, Any] = {"sample_size": 0, "fallback_level": -1, "confidence": "none"}
-        none = {"prediction": None, "metadata": meta}
-        return [
-            captured.predictions.get(_query_key(q)) or PredictionResponse.model_validate(none)
-            for q in queries
-        ]
-
-    def predict_sync(self: Sender, queries: Any) -> list[PredictionResponse]:
-        return answer(queries)
-
-    async def predict_async(self: Sender, queries: Any) -> list[PredictionResponse]:
-        return answer(queries)
-
-    monkeypatch.setattr(TelemetryClient, "track", track)
-    monkeypatch.setattr(Sender, "flush_sync", flush_sync)
-    monkeypatch.setattr(Sender, "flush_async", flush_async)
-    monkeypatch.setattr(Sender, "predict_sync", predict_sync)
-    monkeypatch.setattr(Sender, "predict_async", predict_async)
+    monkeypatch.setattr(_wire, "_override", lambda config: _MemoryWire(captured))
+    monkeypatch.setattr(_client, "_taps", [captured.events.append])
     return captured

@@ -506,7 +506,8 @@ def test_logging(server: Server, caplog: pytest.LogCaptureFixture) -> None:
             with TelemetryClient(guide_config(server)) as client:
                 client.track(guide_event(server))
         # "Submission activity": each batch at DEBUG with its size, status and duration.
-        assert re.search(r"POST /v1/events/batch: 1 items, HTTP 202 in [\d.]+ s", caplog.text)
+        line = rf"POST {re.escape(server.url)}/v1/events/batch: 1 items, HTTP 202 in [\d.]+ s"
+        assert re.search(line, caplog.text)
     finally:
         for handler in root.handlers[:]:
             if handler not in saved[1]:

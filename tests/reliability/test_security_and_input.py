@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.sdk.conftest import API_KEY, DROP, Reply, ScriptedServer, make_config, make_event
+from tests.sdk.conftest import (
+    API_KEY,
+    DROP,
+    Reply,
+    ScriptedServer,
+    background_flush,
+    make_config,
+    make_event,
+)
 
 from mosaicstack_telemetry import (
     Complexity,
@@ -139,7 +147,7 @@ def test_any_answer_is_settled_per_policy(server: ScriptedServer, status: int, b
     client.track(make_event())
     server.script(Reply(status, body), Reply(status, body))
     with _scaled_time(0.0):
-        finished = client._get_sender().flush_sync(None, None)
+        finished = background_flush(client)
         client.refresh_predictions_sync([QUERY])  # never raises either
     stats = client.stats()
     if 200 <= status < 300:
@@ -177,9 +185,9 @@ def test_api_key_never_appears_anywhere(
         client.refresh_predictions_sync([QUERY])
         client.stop()
         seen += [repr(client), str(client), repr(client.stats())]
-        transport = client._transport
-        if transport is not None:
-            seen += [repr(transport), repr(transport.generated_client)]
+        wire = client._delivery._wire if client._delivery is not None else None
+        if wire is not None:
+            seen += [repr(wire), repr(wire._sync_client())]
     asyncio.run(_async_round(config))
     bad = TelemetryConfig(server_url="x", api_key=API_KEY[:-1] + "z", instance_id="y")
     seen += [*bad.validate(), repr(bad)]
@@ -209,10 +217,10 @@ def test_plain_http_to_a_remote_host_warns(caplog: pytest.LogCaptureFixture) -> 
 
 
 def test_tls_verification_is_on() -> None:
-    from mosaicstack_telemetry._transport import Transport
+    from mosaicstack_telemetry._transport import HttpWire
 
-    transport = Transport(make_config("https://127.0.0.1:9"))
-    pool = transport.generated_client.get_httpx_client()._transport._pool
+    transport = HttpWire(make_config("https://127.0.0.1:9"))
+    pool = transport._sync_client().get_httpx_client()._transport._pool
     assert pool._ssl_context.verify_mode.name == "CERT_REQUIRED"
     assert pool._ssl_context.check_hostname
     transport.close()
@@ -246,7 +254,7 @@ def test_counters_account_for_every_tracked_event(server: ScriptedServer) -> Non
         client.track(event)  # 4 evicted: the queue holds 5
     client.track(None)  # type: ignore[arg-type]
     server.script(Reply(422), Reply(503), Reply(503))
-    assert client._get_sender().flush_sync(None, None) is False  # 2 dropped, 2 requeued
+    assert background_flush(client) is False  # 2 dropped, 2 requeued
     stats = client.stats()
     total = (
         stats.sent
@@ -256,6 +264,7 @@ def test_counters_account_for_every_tracked_event(server: ScriptedServer) -> Non
         + stats.evicted
         + stats.queued
         + stats.spooled
+        + stats.in_flight
     )
     assert total == len(good) + 1
     assert stats.dropped == {"http_422": 2, "invalid_event": 1}

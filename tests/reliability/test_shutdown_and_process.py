@@ -128,17 +128,19 @@ async def test_stop_async_returns_by_its_deadline_against_a_server_that_never_an
 def test_a_dribbling_server_cannot_stretch_a_request(dribbling_server: str, mode: str) -> None:
     import asyncio
 
-    from mosaicstack_telemetry._transport import Transport
+    from mosaicstack_telemetry._transport import HttpWire
+    from mosaicstack_telemetry._wire import EVENTS, Budget, Request
 
     # The full answer takes > 100 s at one byte per 50 ms; each byte arrives well inside
     # a per-read timeout, so only a whole-request bound can stop it.
-    transport = Transport(make_config(dribbling_server, request_timeout_seconds=0.5))
-    request = transport.events_request(b'{"events": []}')
+    transport = HttpWire(make_config(dribbling_server, request_timeout_seconds=0.5))
+    request = Request(EVENTS, b'{"events": []}', 0)
 
     def send() -> object:
+        budget = Budget(time.monotonic() + 0.5)
         if mode == "sync":
-            return transport.send(request)
-        return asyncio.run(transport.send_async(request))
+            return transport.send(request, budget)
+        return asyncio.run(transport.send_async(request, budget))
 
     start = time.monotonic()
     with pytest.raises(Exception, match=r"(?i)timeout|timed out|exceeded"):

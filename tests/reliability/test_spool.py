@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.sdk.conftest import Reply, ScriptedServer, make_config, make_event
+from tests.sdk.conftest import Reply, ScriptedServer, background_flush, make_config, make_event
 
 from mosaicstack_telemetry import TelemetryClient
 from mosaicstack_telemetry._spool import Spool
@@ -98,7 +98,7 @@ def test_events_leave_the_spool_only_when_accepted(server: ScriptedServer, tmp_p
     for _ in range(4):
         client.track(make_event())
     server.script(Reply(503))
-    assert client._get_sender().flush_sync(None, None) is False
+    assert background_flush(client) is False
     assert Spool(path).count() == 4
     assert client.stats().spooled == 4
     assert client.flush().sent == 4

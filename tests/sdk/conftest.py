@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from mosaicstack_telemetry import EventBuilder, TaskCompletionEvent, TelemetryConfig
+from mosaicstack_telemetry._drivers import Mailbox
 from mosaicstack_telemetry._retry import _scaled_time
 
 API_KEY = "0123456789abcdef" * 4
@@ -168,3 +169,10 @@ def make_event(**fields: Any) -> TaskCompletionEvent:
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("ENABLED", "SERVER_URL", "API_KEY", "INSTANCE_ID"):
         monkeypatch.delenv(f"MOSAIC_TELEMETRY_{name}", raising=False)
+
+
+def background_flush(client: Any) -> bool:
+    """One flush as the background sender makes it (no deadline, `max_retries`); True when
+    it sent everything, False when a batch had to go back."""
+    assert client._delivery is not None
+    return bool(client._delivery.flush(Mailbox(), None).complete)

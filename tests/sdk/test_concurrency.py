@@ -12,7 +12,11 @@ from .conftest import ScriptedServer, make_config, make_event
 
 def test_many_threads_track_concurrently_and_everything_arrives(server: ScriptedServer) -> None:
     threads_n, per_thread = 16, 250
-    client = TelemetryClient(make_config(server.url, max_queue_size=threads_n * per_thread))
+    # One request at a time: the server's order of receipt is then the order of sending.
+    config = make_config(
+        server.url, max_queue_size=threads_n * per_thread, max_concurrent_requests=1
+    )
+    client = TelemetryClient(config)
     client.start()
     barrier = threading.Barrier(threads_n)
     errors: list[BaseException] = []

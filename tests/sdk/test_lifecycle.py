@@ -10,6 +10,7 @@ import time
 import pytest
 
 from mosaicstack_telemetry import TelemetryClient
+from mosaicstack_telemetry._runners import TaskRunner
 
 from .conftest import API_KEY, Reply, ScriptedServer, make_config, make_event
 
@@ -106,9 +107,8 @@ def test_stop_closes_the_pool_and_a_later_start_opens_a_new_one(server: Scripted
     client.start()
     client.track(make_event())
     client.stop()
-    transport = client._transport
-    assert transport is not None
-    assert transport._sync is None  # closed and forgotten
+    assert client._delivery is not None
+    assert client._delivery._wire is None  # closed and forgotten
     client.start()
     client.track(make_event())
     client.stop()
@@ -127,8 +127,7 @@ def test_disabled_creates_nothing_and_sends_nothing(server: ScriptedServer) -> N
     client.refresh_predictions_sync([query])
     client.stop()
     assert not _sender_threads()
-    assert client._transport is None
-    assert client._sender is None
+    assert client._delivery is None  # no wire, no spool, no sender can exist
     assert client.queue_size == 0
     assert server.seen == []
 
@@ -147,7 +146,7 @@ async def test_disabled_async_creates_no_task(server: ScriptedServer) -> None:
     client = TelemetryClient(make_config(server.url, enabled=False))
     async with client:
         client.track(make_event())
-        assert client._task is None
+        assert client._runner is None
     assert server.seen == []
 
 
@@ -188,7 +187,8 @@ def test_dry_run_logs_each_batch_and_sends_nothing(
     ]
     assert server.seen == []
     assert client.stats().dry_run == 3
-    assert client._transport is None
+    assert client._delivery is not None
+    assert client._delivery._wire is None  # no HTTP client was made for events
 
 
 def test_dry_run_still_fetches_predictions(server: ScriptedServer) -> None:
@@ -255,7 +255,9 @@ def test_stop_with_unreachable_server_returns_within_deadline(
         client.stop(timeout=1.0)
     assert time.monotonic() - start < 1.0 + 4  # its deadline, plus a generous margin
     assert client.queue_size == 1  # kept, not silently lost
-    assert "1 events not sent" in caplog.text
+    assert "1 events were not delivered to http://127.0.0.1:" in caplog.text
+    assert "nothing listens there" in caplog.text  # why
+    assert "they stay queued" in caplog.text
 
 
 def test_stop_wakes_a_sender_waiting_out_a_backoff(server: ScriptedServer) -> None:
@@ -278,8 +280,10 @@ def test_stop_wakes_a_sender_waiting_out_a_backoff(server: ScriptedServer) -> No
 async def test_async_start_is_one_task_and_stop_flushes(server: ScriptedServer) -> None:
     client = TelemetryClient(make_config(server.url))
     await client.start_async()
+    runner = client._runner
     await client.start_async()
-    task = client._task
+    assert client._runner is runner
+    task = runner._task  # type: ignore[union-attr]
     assert task is not None
     assert client.is_running
     events = [make_event() for _ in range(3)]
@@ -324,7 +328,7 @@ async def test_second_start_in_other_mode_is_a_noop_with_warning(
     client.start()
     with caplog.at_level(logging.WARNING, logger="mosaicstack_telemetry"):
         await client.start_async()
-    assert client._task is None
+    assert not isinstance(client._runner, TaskRunner)
     assert "already running" in caplog.text
     await client.stop_async()
     assert not client.is_running

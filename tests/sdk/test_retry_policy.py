@@ -11,7 +11,7 @@ import pytest
 from mosaicstack_telemetry import TelemetryClient
 from mosaicstack_telemetry._retry import Action, backoff, decide, parse_retry_after
 
-from .conftest import DROP, Reply, ScriptedServer, make_config, make_event
+from .conftest import DROP, Reply, ScriptedServer, background_flush, make_config, make_event
 
 pytestmark = pytest.mark.usefixtures("fast_retries")
 
@@ -66,7 +66,7 @@ def test_connection_refused_is_retried_and_requeued(unused_tcp_port: int) -> Non
     client = TelemetryClient(make_config(f"http://127.0.0.1:{unused_tcp_port}", max_retries=2))
     client.track(make_event())
     client.start()
-    assert client._get_sender().flush_sync(None, None) is False
+    assert background_flush(client) is False
     stats = client.stats()
     assert stats.retried == 2
     assert stats.requeued == 1
@@ -83,8 +83,7 @@ def test_exhausted_retries_requeue_at_the_front(server: ScriptedServer) -> None:
     for event in (first, second, third):
         client.track(event)
     server.script(Reply(503), Reply(503))
-    sender = client._get_sender()
-    assert sender.flush_sync(None, None) is False  # the cycle ends with the batch re-queued
+    assert background_flush(client) is False  # the cycle ends with the batch re-queued
     assert client.queue_size == 3
     assert [e.event_id for e in client._queue.drain(3)] == [
         first.event_id,
@@ -98,7 +97,7 @@ def test_max_retries_zero_means_one_attempt(server: ScriptedServer) -> None:
     client = TelemetryClient(make_config(server.url, max_retries=0))
     client.track(make_event())
     server.script(Reply(500))
-    assert client._get_sender().flush_sync(None, None) is False
+    assert background_flush(client) is False
     assert len(server.events_posts()) == 1
 
 

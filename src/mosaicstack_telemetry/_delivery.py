@@ -1,0 +1,187 @@
+"""What one client's deliveries share: its source, wires, congestion state and policy.
+
+A `Delivery` holds no reference to its `TelemetryClient`, so a client dropped without `stop()`
+can be garbage-collected while its sender flushes what is left. Every flush, whether the
+background sender's, `flush()`'s, `stop()`'s or the exit hook's, is built here, and every
+finish (flush to the deadline, close the wire and the spool, say what is left) is `finish`.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from mosaicstack_telemetry._config import TelemetryConfig
+from mosaicstack_telemetry._drivers import (
+    AsyncMailbox,
+    Mailbox,
+    Workers,
+    flush_async,
+    flush_blocking,
+)
+from mosaicstack_telemetry._errors import DeliveryError
+from mosaicstack_telemetry._log import logger
+from mosaicstack_telemetry._planner import Done, Flow, Planner, Policy
+from mosaicstack_telemetry._retry import BACKOFF_CAP
+from mosaicstack_telemetry._sources import EventSource
+from mosaicstack_telemetry._wire import DryRunWire, Wire, make_wire
+
+if TYPE_CHECKING:
+    from mosaicstack_telemetry._drivers import Source
+
+
+class Delivery:
+    """The shared parts of one client's event and prediction delivery."""
+
+    def __init__(self, config: TelemetryConfig, source: EventSource) -> None:
+        self.config = config
+        self.source = source
+        self.url = config.server_url
+        self.batch_size = int(config.batch_size)
+        self.interval = float(config.submit_interval_seconds)
+        self.flow = Flow(config.max_concurrent_requests)
+        self.workers = Workers()
+        self._lock = threading.Lock()
+        self._wire: Wire | None = None
+        self._rng = random.Random()  # noqa: S311  # jitter, not cryptography
+
+    @staticmethod
+    def lease_seconds(config: TelemetryConfig) -> float:
+        """A spool lease outlives every retry of one batch; a dead holder's is reclaimed
+        sooner (see `Spool.lease`)."""
+        return (config.request_timeout_seconds + BACKOFF_CAP) * (config.max_retries + 1) + 60
+
+    # -- wires -----------------------------------------------------------------------------
+
+    @property
+    def wire(self) -> Wire:
+        """The HTTP wire, made on first use (httpx and the generated client load then)."""
+        with self._lock:
+            if self._wire is None:
+                self._wire = make_wire(self.config)
+            return self._wire
+
+    @property
+    def events_wire(self) -> Wire:
+        """Where events go: the HTTP wire, or the dry-run wire (predictions still use HTTP)."""
+        return DryRunWire(self.url) if self.config.dry_run else self.wire
+
+    def close(self) -> None:
+        with self._lock:
+            wire, self._wire = self._wire, None
+        if wire is not None:
+            wire.close()
+        self.source.close()
+
+    async def aclose(self) -> None:
+        with self._lock:
+            wire = self._wire
+        if wire is not None:
+            await wire.aclose()
+        self.close()
+
+    def after_fork(self) -> None:
+        """In a forked child: fresh locks and workers, and the parent's pool dropped unclosed
+        (its sockets are the parent's; closing them could disturb the parent)."""
+        self._lock = threading.Lock()
+        self._wire = None
+        self.workers = Workers()
+        self.flow = Flow(self.flow.limit)
+        spool = self.source.spool
+        if spool is not None:
+            spool._lock = threading.Lock()  # its connection is reopened per process
+
+    # -- flushes ---------------------------------------------------------------------------
+
+    def planner(
+        self, deadline: float | None, *, fail_fast: bool = False, source: Source | None = None
+    ) -> Planner:
+        """A flush's planner: with a deadline it retries until then, else `max_retries`."""
+        events = source is None
+        policy = Policy(
+            batch_size=self.batch_size,
+            request_timeout=float(self.config.request_timeout_seconds),
+            retries=None if deadline is not None else int(self.config.max_retries),
+            deadline=deadline,
+            splittable=events,
+            keep_unauthorized=events and self.source.spool is not None,
+            fail_fast=fail_fast,
+            rng=self._rng,
+        )
+        return Planner(policy, self.flow, time.monotonic())
+
+    def flush(self, mailbox: Mailbox, deadline: float | None, *, fail_fast: bool = False) -> Done:
+        planner = self.planner(deadline, fail_fast=fail_fast)
+        return flush_blocking(planner, self.source, self.events_wire, mailbox, self.workers)
+
+    async def flush_async(
+        self, mailbox: AsyncMailbox, deadline: float | None, *, fail_fast: bool = False
+    ) -> Done:
+        planner = self.planner(deadline, fail_fast=fail_fast)
+        return await flush_async(planner, self.source, self.events_wire, mailbox)
+
+    def finish(self, mailbox: Mailbox, deadline: float, *, exiting: bool = False) -> None:
+        """The final flush of `stop()` and of exit: send until empty or `deadline`, close the
+        wire and the spool, and say what is left. Never raises."""
+        done = None
+        try:
+            done = self.flush(mailbox, deadline)
+        except Exception:
+            logger.exception("The telemetry final flush failed")
+        self._close_quietly()
+        self.report_left(done, exiting=exiting)
+
+    async def finish_async(
+        self, mailbox: AsyncMailbox, deadline: float, *, exiting: bool = False
+    ) -> None:
+        """`finish` in an event loop."""
+        done = None
+        try:
+            mailbox.finish_by(deadline)
+            done = await self.flush_async(mailbox, deadline)
+        except Exception:
+            logger.exception("The telemetry final flush failed")
+        try:
+            await self.aclose()
+        except Exception:
+            logger.exception("Closing the telemetry client failed")
+        self.report_left(done, exiting=exiting)
+
+    def _close_quietly(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            logger.exception("Closing the telemetry client failed")
+
+    def report_left(self, done: Done | None, *, exiting: bool) -> None:
+        """One WARNING when events are left: how many, why, where, and what becomes of them."""
+        source = self.source
+        spooled = source.spooled()
+        queued = source.queue.size
+        left = queued + spooled
+        if not left:
+            return
+        why = source.stats.last_error or (
+            "the deadline passed before they could be sent"
+            if done is None or done.reason == "deadline"
+            else done.reason
+        )
+        if spooled and not queued:
+            fate = f"they stay in the spool {source.spool.path if source.spool else ''}"
+        elif exiting:
+            fate = "they are lost: the process is exiting"
+        else:
+            fate = "they stay queued"
+        logger.warning(
+            "Telemetry: %d events were not delivered to %s (last error: %s); %s",
+            left,
+            self.url,
+            why,
+            fate,
+        )
+        if exiting and queued:
+            events = source.queue.drain(queued)
+            source.report(DeliveryError("deadline", why, url=self.url), events)
+            source.queue._put_back(events)

@@ -1,0 +1,328 @@
+"""Two thin drivers of the planner: one blocking (worker threads), one async (tasks).
+
+Everything both need (taking work, settling jobs, answers, a deadline that `stop()` sets while
+a flush runs, cutting requests in flight) is `_drive`, a generator that yields only the two
+things that differ: start a request, and wait. `flush_blocking` and `flush_async` carry those
+out, each in a few lines, the way httpx drives one auth flow from both of its clients.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from mosaicstack_telemetry._planner import Done, Job, Planner, Send, Settle, Take, Wait
+from mosaicstack_telemetry._wire import Answer, Budget, Request, Wire, WireError, log_request
+
+if TYPE_CHECKING:
+    import asyncio
+
+#: How long a worker thread with nothing to do lingers before it ends.
+WORKER_IDLE_SECONDS = 5.0
+
+
+def monotonic() -> float:
+    return time.monotonic()
+
+
+class Source(Protocol):
+    def take(self, count: int, whole: bool) -> list[Any]: ...
+    def request(self, items: list[Any]) -> Request | None: ...
+    def settle(self, settle: Settle) -> None: ...
+
+
+@dataclass(frozen=True)
+class Start:
+    """Start `request` for `job`, bounded by `budget`; report to the mailbox."""
+
+    job: Job
+    request: Request
+    budget: Budget
+
+
+class Mailbox:
+    """What reaches a running flush from outside: answers, a deadline, wakes.
+
+    Safe from any thread; the blocking driver sleeps on its condition. The async driver
+    uses `AsyncMailbox`, which also wakes its event loop.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.RLock())
+        self._answers: deque[tuple[Job, Answer | WireError]] = deque()
+        self.deadline: float | None = None  # set by stop(): finish by then
+        self.woken = False  # track() asked for a flush (read without the lock by track())
+
+    def post(self, job: Job, outcome: Answer | WireError) -> None:
+        with self._cond:
+            self._answers.append((job, outcome))
+            self._notify()
+
+    def finish_by(self, deadline: float) -> None:
+        with self._cond:
+            self.deadline = deadline if self.deadline is None else min(self.deadline, deadline)
+            self._notify()
+
+    def wake(self) -> None:
+        with self._cond:
+            self.woken = True
+            self._notify()
+
+    def _notify(self) -> None:
+        self._cond.notify_all()
+
+    def take_answers(self) -> list[tuple[Job, Answer | WireError]]:
+        with self._cond:
+            answers = list(self._answers)
+            self._answers.clear()
+            return answers
+
+    def take_wake(self) -> bool:
+        with self._cond:
+            woken, self.woken = self.woken, False
+            return woken
+
+    def _ready(self, deadline_seen: float | None) -> bool:
+        return bool(self._answers) or self.deadline != deadline_seen
+
+    def wait(self, until: float | None, deadline_seen: float | None) -> None:
+        """Sleep until an answer, a new deadline, or `until`."""
+        with self._cond:
+            while not self._ready(deadline_seen):
+                left = None if until is None else until - monotonic()
+                if left is not None and left <= 0:
+                    return
+                self._cond.wait(left)
+
+    def idle(self, timeout: float, stopping: Callable[[], bool]) -> bool:
+        """Sleep until a wake, a deadline, or `timeout`; True if woken or stopping."""
+        end = monotonic() + timeout
+        with self._cond:
+            while not self.woken and self.deadline is None and not stopping():
+                left = end - monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+            return True
+
+
+def _drive(
+    planner: Planner, source: Source, mailbox: Mailbox
+) -> Generator[Start | Wait, None, Done]:
+    """The driver loop without its I/O: yields `Start` and `Wait` for a shell to carry out."""
+    budgets: dict[Job, Budget] = {}
+    deadline_seen: float | None = None
+    try:
+        while True:
+            if mailbox.deadline != deadline_seen:
+                deadline_seen = mailbox.deadline
+                assert deadline_seen is not None
+                planner.finish_by(deadline_seen, monotonic())
+                for budget in budgets.values():  # stop() cuts the requests in flight
+                    budget.end = min(budget.end, deadline_seen)
+            for job, outcome in mailbox.take_answers():
+                if budgets.pop(job, None) is None:
+                    continue  # abandoned earlier
+                if isinstance(outcome, WireError):
+                    planner.failed(job, outcome, monotonic())
+                else:
+                    planner.answered(job, outcome, monotonic())
+            action = planner.next(monotonic())
+            if isinstance(action, Take):
+                planner.taken(source.take(action.count, action.whole))
+            elif isinstance(action, Send):
+                request = source.request(action.job.items)
+                if request is None:
+                    planner.discard(action.job)
+                    continue
+                budget = budgets[action.job] = Budget(action.end)
+                yield Start(action.job, request, budget)
+            elif isinstance(action, Settle):
+                source.settle(action)
+            elif isinstance(action, Wait):
+                yield Wait(action.until)
+            else:
+                return action
+    finally:
+        for budget in budgets.values():
+            budget.end = -math.inf  # requests still running end at their next read
+        for settle in planner.abandon():
+            source.settle(settle)
+
+
+def _deliver(wire: Wire, start: Start, mailbox: Mailbox) -> None:
+    try:
+        outcome: Answer | WireError = wire.send(start.request, start.budget)
+    except WireError as exc:
+        outcome = exc
+    except Exception as exc:  # a wire must not raise anything else; never lose the job
+        outcome = WireError("network", f"{type(exc).__name__}: {exc}")
+    _log(start, outcome, wire.url)
+    mailbox.post(start.job, outcome)
+
+
+def _log(start: Start, outcome: Answer | WireError, url: str) -> None:
+    if isinstance(outcome, Answer):
+        log_request(start.request, url, outcome, None)
+    else:
+        log_request(start.request, url, None, str(outcome))
+
+
+class Workers:
+    """Daemon threads that send requests; idle ones end after `WORKER_IDLE_SECONDS`.
+
+    An idle client keeps none, and a burst reuses them instead of starting a thread per
+    request. They hold no reference to the client.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._free = 0  # workers waiting for a task that no submit has claimed
+
+    def submit(self, task: Callable[[], None]) -> None:
+        with self._lock:
+            claimed = self._free > 0
+            if claimed:
+                self._free -= 1
+        self._tasks.put(task)
+        if not claimed:
+            name = "mosaicstack-telemetry-request"
+            threading.Thread(target=self._work, name=name, daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            try:
+                task = self._tasks.get(timeout=WORKER_IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._free > 0 and self._tasks.empty():
+                        self._free -= 1
+                        return
+                continue  # a submit claimed this worker and is about to hand it a task
+            task()
+            with self._lock:
+                self._free += 1
+
+
+def flush_blocking(
+    planner: Planner, source: Source, wire: Wire, mailbox: Mailbox, workers: Workers
+) -> Done:
+    """Run one flush on this thread, its requests on worker threads."""
+    flow = _drive(planner, source, mailbox)
+    seen: float | None = None
+    with contextlib.closing(flow):
+        try:
+            step = next(flow)
+            while True:
+                if isinstance(step, Start):
+                    workers.submit(functools.partial(_deliver, wire, step, mailbox))
+                else:
+                    mailbox.wait(step.until, seen)
+                seen = mailbox.deadline
+                step = next(flow)
+        except StopIteration as end:
+            done: Done = end.value
+            return done
+
+
+class AsyncMailbox(Mailbox):
+    """A `Mailbox` whose owner sleeps in an event loop: every notice also wakes the loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        import asyncio
+
+        super().__init__()
+        self.loop = loop
+        self._event = asyncio.Event()
+        #: The flush running in the loop, so a takeover from outside can close it.
+        self.active: Generator[Start | Wait, None, Done] | None = None
+
+    def _notify(self) -> None:
+        super()._notify()
+        if _running_loop() is self.loop:
+            self._event.set()
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop is closed
+                self.loop.call_soon_threadsafe(self._event.set)
+
+    async def _sleep(self, until: float | None, ready: Callable[[], bool]) -> bool:
+        """Sleep until `ready()` or `until`; True if ready."""
+        import asyncio
+
+        while not ready():
+            self._event.clear()
+            if ready():
+                break
+            left = None if until is None else until - monotonic()
+            if left is not None and left <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self._event.wait(), left)
+            except asyncio.TimeoutError:
+                return ready()
+        return True
+
+    async def wait_async(self, until: float | None, deadline_seen: float | None) -> None:
+        await self._sleep(until, lambda: self._ready(deadline_seen))
+
+    async def idle_async(self, timeout: float, stopping: Callable[[], bool]) -> bool:
+        ready = lambda: self.woken or self.deadline is not None or stopping()  # noqa: E731
+        return await self._sleep(monotonic() + timeout, ready)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    import asyncio
+
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+async def _deliver_async(wire: Wire, start: Start, mailbox: Mailbox) -> None:
+    try:
+        outcome: Answer | WireError = await wire.send_async(start.request, start.budget)
+    except WireError as exc:
+        outcome = exc
+    except Exception as exc:  # a wire must not raise anything else; never lose the job
+        outcome = WireError("network", f"{type(exc).__name__}: {exc}")
+    _log(start, outcome, wire.url)
+    mailbox.post(start.job, outcome)
+
+
+async def flush_async(planner: Planner, source: Source, wire: Wire, mailbox: AsyncMailbox) -> Done:
+    """Run one flush in this event loop, its requests as tasks."""
+    import asyncio
+
+    flow = mailbox.active = _drive(planner, source, mailbox)
+    seen: float | None = None
+    tasks: set[asyncio.Task[None]] = set()
+    with contextlib.closing(flow):
+        try:
+            step = next(flow)
+            while True:
+                if isinstance(step, Start):
+                    task = asyncio.ensure_future(_deliver_async(wire, step, mailbox))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                else:
+                    await mailbox.wait_async(step.until, seen)
+                seen = mailbox.deadline
+                step = next(flow)
+        except StopIteration as end:
+            # None: taken over from outside (see TaskRunner.take_over); the task is cancelled.
+            done: Done | None = end.value
+            return done or Done("abandoned")
+        finally:
+            mailbox.active = None
+            for task in tasks:
+                task.cancel()

@@ -1,0 +1,73 @@
+"""Process lifecycle hooks: deliver at exit, and start afresh in a forked child.
+
+A process can end three ways that matter here: the interpreter exits (`atexit`), a
+`multiprocessing` child returns (it ends with `os._exit` after running its own finalizers, so
+`atexit` never runs: a `multiprocessing.util.Finalize` does the same work), or it forks
+(gunicorn `--preload`, `multiprocessing` with fork): the child resets every lock and starts
+its own sender, as OpenTelemetry's BatchProcessor does.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import weakref
+from typing import Protocol
+
+
+class _Exits(Protocol):
+    def _exit_flush(self) -> None: ...
+    def _after_fork(self) -> None: ...
+
+
+#: Every live enabled client; weak, so it keeps none alive.
+_CLIENTS: weakref.WeakSet[_Exits] = weakref.WeakSet()
+_hooked_pid = 0
+#: Negative: multiprocessing runs it in its last round of finalizers, after the user's own
+#: (which may still track events), just before the child ends.
+_FINALIZER_PRIORITY = -10
+
+
+def register(client: _Exits) -> None:
+    _CLIENTS.add(client)
+    _hook_multiprocessing_child()
+
+
+def flush_all() -> None:
+    """Deliver what every client still holds, each within its exit budget. Idempotent."""
+    for client in list(_CLIENTS):
+        try:
+            client._exit_flush()
+        except Exception:  # noqa: S112  # one client's failure must not stop the others
+            continue
+
+
+def _after_fork_in_child() -> None:
+    for client in list(_CLIENTS):
+        client._after_fork()
+    if _CLIENTS:
+        _hook_multiprocessing()
+
+
+def _hook_multiprocessing_child() -> None:
+    """In a `multiprocessing` child (spawn, forkserver): flush at the child's own exit."""
+    process = sys.modules.get("multiprocessing.process")
+    if process is not None and process.parent_process() is not None:
+        _hook_multiprocessing()
+
+
+def _hook_multiprocessing() -> None:
+    global _hooked_pid  # noqa: PLW0603  # per-process state, by design
+    util = sys.modules.get("multiprocessing.util")
+    if util is None or _hooked_pid == os.getpid():
+        return
+    _hooked_pid = os.getpid()
+    # Run by multiprocessing's exit function, before os._exit. A child of a plain os.fork
+    # (gunicorn) exits through atexit instead, maybe both: flush_all is idempotent.
+    util.Finalize(None, flush_all, exitpriority=_FINALIZER_PRIORITY)
+
+
+atexit.register(flush_all)
+if hasattr(os, "register_at_fork"):  # not on Windows
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,274 @@
+"""The delivery core: what to send, when, and what each answer means. No I/O, no clock.
+
+A `Planner` runs one flush. A driver (`_drivers.py`, one blocking and one async) asks it for
+the next action, carries the action out and reports back: `Take` work from the source, `Send`
+a job, `Settle` a job with the source, `Wait` (for an answer or a time), `Done`. The planner
+reads no clock of its own (every call takes `now`) and touches no socket, file or lock, so the
+thread and the asyncio path cannot drift apart and every decision is testable without a
+network, as httpx's auth flows and h11 are.
+
+Several requests may be in flight: `Flow` keeps a window that starts at one request, grows by
+one with each success up to `max_concurrent_requests` and halves on timeouts, network errors,
+429 and 5xx, as TCP's congestion window does. Any failure pauses every new request until its
+backoff (or `Retry-After`) has passed, so a server that is down or overloaded sees one request
+at a time, spaced as the retry policy says.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+import sys
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from mosaicstack_telemetry._retry import Action, decide, scaled
+from mosaicstack_telemetry._wire import Answer, WireError
+
+AUTH_FAILURES = frozenset({"http_401", "http_403"})
+
+
+@dataclass(eq=False)
+class Job:
+    """Items that go out in one request. `key` orders jobs: taking order, then halves."""
+
+    items: list[Any]
+    key: tuple[int, ...]
+    attempt: int = 0  # failed attempts so far
+
+
+@dataclass(frozen=True)
+class Take:
+    """Take up to `count` items from the source; with `whole`, only a full batch or nothing."""
+
+    count: int
+    whole: bool
+
+
+@dataclass(frozen=True)
+class Send:
+    job: Job
+    end: float  # when the request must be over
+
+
+@dataclass(frozen=True)
+class Settle:
+    """Tell the source what became of a job.
+
+    `how` is `delivered` (2xx: `answer` says what the server did), `dropped` (retrying cannot
+    succeed), `kept` (a 401/403 batch the source keeps for a later, fixed config), `back`
+    (not sent: keep it for later), or `failed` (an attempt failed; `retry` says whether the
+    job is tried again; the source counts it and notes the error).
+    """
+
+    job: Job
+    how: str
+    reason: str = ""
+    answer: Answer | None = None
+    error: str | None = None
+    retry: bool = False
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Nothing to do until an answer arrives or `until` (None: only an answer)."""
+
+    until: float | None
+
+
+@dataclass(frozen=True)
+class Done:
+    """The flush is over. `reason`: `empty` (all sent), `deadline`, `gave_up` (retries ran
+    out), `kept` (the source keeps an unauthorized batch), `hopeless` (fail-fast)."""
+
+    reason: str
+
+    @property
+    def complete(self) -> bool:
+        return self.reason == "empty"
+
+
+class Flow:
+    """The congestion state of one client, shared by its flushes: how many requests may be in
+    flight, and until when every new request must wait."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(int(limit), 1)
+        self.window = 1.0
+        self.resume_at = 0.0
+
+    def grow(self) -> None:
+        self.window = min(float(self.limit), self.window + 1.0)
+
+    def shrink(self) -> None:
+        self.window = max(1.0, self.window / 2.0)
+
+    def pause(self, until: float) -> None:
+        self.resume_at = max(self.resume_at, until)
+
+
+@dataclass
+class Policy:
+    """What a flush may do. `retries` None: retry until the deadline (stop, flush, exit)."""
+
+    batch_size: int
+    request_timeout: float
+    retries: int | None
+    deadline: float | None = None
+    splittable: bool = True  # 413 splits a batch in half (events); else it is dropped
+    keep_unauthorized: bool = False  # 401/403 batches stay in the source (a spool)
+    fail_fast: bool = False  # end at the first failure that retrying cannot fix now
+    rng: random.Random = field(default_factory=random.Random)
+
+
+class Planner:
+    """One flush, as a state machine. Not thread-safe: one driver owns it."""
+
+    def __init__(self, policy: Policy, flow: Flow, now: float) -> None:
+        self.policy = policy
+        self.flow = flow
+        if policy.deadline is not None:
+            self.finish_by(policy.deadline, now)
+        self._pending: list[Job] = []  # taken, waiting to be sent, ordered by key
+        self._inflight: set[Job] = set()
+        self._out: deque[Settle] = deque()
+        self._starved = False  # the last take found nothing: take again after an answer
+        self._ending: str | None = None  # why nothing more is sent
+        self._taken = 0
+
+    # -- inputs ----------------------------------------------------------------------------
+
+    def finish_by(self, deadline: float, now: float) -> None:
+        """From now on this is a final flush: retry until `deadline`, then stop.
+
+        A pause that would outlast the deadline (a long `Retry-After`, a long backoff) is cut
+        to now: waiting it out would only lose the events, so the final flush tries once more.
+        """
+        policy = self.policy
+        policy.deadline = deadline if policy.deadline is None else min(policy.deadline, deadline)
+        policy.retries = None
+        if self.flow.resume_at > policy.deadline:
+            self.flow.resume_at = now
+
+    def taken(self, items: list[Any]) -> None:
+        if not items:
+            self._starved = True
+            return
+        self._taken += 1
+        bisect.insort(self._pending, Job(items, (self._taken,)), key=_key)
+
+    def discard(self, job: Job) -> None:
+        """A job the driver could not turn into a request (the source counted it)."""
+        self._inflight.discard(job)
+
+    def answered(self, job: Job, answer: Answer, now: float) -> None:
+        self._inflight.discard(job)
+        self._starved = False
+        policy, flow = self.policy, self.flow
+        size = len(job.items) if policy.splittable else 1
+        step = decide(
+            answer.status, answer.retry_after, job.attempt, self._retries(), size, policy.rng
+        )
+        if step.action is Action.DONE:
+            flow.grow()
+            self._out.append(Settle(job, "delivered", step.reason, answer))
+        elif step.action is Action.SPLIT and self._ending is not None:
+            self._out.append(Settle(job, "back", self._ending))
+        elif step.action is Action.SPLIT:
+            mid = len(job.items) // 2
+            for index, half in enumerate((job.items[:mid], job.items[mid:])):
+                bisect.insort(self._pending, Job(half, (*job.key, index)), key=_key)
+        elif step.action is Action.DROP:
+            keep = policy.keep_unauthorized and step.reason in AUTH_FAILURES
+            self._out.append(Settle(job, "kept" if keep else "dropped", step.reason, answer))
+            if keep:
+                self._end("kept")
+            elif policy.fail_fast and step.reason in AUTH_FAILURES:
+                self._end("hopeless")
+        else:
+            if answer.status >= 500 or answer.status in (408, 429):
+                flow.shrink()
+            self._failed(job, step.action, step.reason, step.wait, f"HTTP {answer.status}", now)
+
+    def failed(self, job: Job, error: WireError, now: float) -> None:
+        self._inflight.discard(job)
+        self._starved = False
+        self.flow.shrink()
+        step = decide(None, None, job.attempt, self._retries(), 1, self.policy.rng)
+        if self.policy.fail_fast and error.hopeless:
+            self._out.append(Settle(job, "failed", step.reason, error=str(error)))
+            self._out.append(Settle(job, "back", "hopeless"))
+            self._end("hopeless")
+            return
+        self._failed(job, step.action, step.reason, step.wait, str(error), now)
+
+    def _failed(
+        self, job: Job, action: Action, reason: str, wait: float, error: str, now: float
+    ) -> None:
+        retry = action is Action.RETRY and self._ending is None
+        self._out.append(Settle(job, "failed", reason, error=error, retry=retry))
+        if retry:
+            job.attempt += 1
+            self.flow.pause(now + scaled(wait))
+            bisect.insort(self._pending, job, key=_key)
+            return
+        self._out.append(Settle(job, "back", reason))
+        if self._ending is None:
+            self._end("gave_up")
+
+    def _retries(self) -> int:
+        retries = self.policy.retries
+        return sys.maxsize if retries is None else retries
+
+    def _end(self, reason: str) -> None:
+        """Send nothing more; what waits to be sent goes back to the source, in order."""
+        self._ending = reason
+        self._out.extend(Settle(job, "back", reason) for job in self._pending)
+        self._pending.clear()
+
+    def abandon(self) -> list[Settle]:
+        """Everything not settled yet, to give back: the driver is ending abnormally."""
+        if self._ending is None:
+            self._end("abandoned")
+        jobs = sorted(self._inflight, key=_key)
+        self._inflight.clear()
+        settles = list(self._out) + [Settle(job, "back", "abandoned") for job in jobs]
+        self._out.clear()
+        return settles
+
+    @property
+    def in_flight(self) -> set[Job]:
+        return self._inflight
+
+    # -- output ----------------------------------------------------------------------------
+
+    def next(self, now: float) -> Take | Send | Settle | Wait | Done:
+        """The next thing to do."""
+        if self._out:
+            return self._out.popleft()
+        policy, flow = self.policy, self.flow
+        deadline = policy.deadline
+        # A wait that would cross the deadline ends the flush as surely as the deadline.
+        crossed = deadline is not None and (now >= deadline or flow.resume_at > deadline)
+        if self._ending is None and crossed:
+            self._end("deadline")
+            if self._out:
+                return self._out.popleft()
+        if self._ending is None and len(self._inflight) < int(flow.window):
+            if now < flow.resume_at:
+                return Wait(flow.resume_at)
+            if self._pending:
+                job = self._pending.pop(0)
+                self._inflight.add(job)
+                end = now + policy.request_timeout
+                return Send(job, end if deadline is None else min(end, deadline))
+            if not self._starved:
+                return Take(policy.batch_size, whole=bool(self._inflight))
+        if self._inflight:
+            return Wait(None)
+        return Done(self._ending or "empty")
+
+
+def _key(job: Job) -> tuple[int, ...]:
+    return job.key

@@ -1,0 +1,212 @@
+"""The background sender: a daemon thread or an asyncio task, behind one small protocol.
+
+A runner sleeps until `track()` wakes it (a full batch) or the interval passes, flushes, and
+sleeps again; after a failed flush only the interval (or stop) wakes it. `stop(deadline)`
+turns whatever flush is running into the final one and waits for the runner to end; both
+runners end the same way, `Delivery.finish`. An unexpected exception in one flush is logged
+and counted, and the runner carries on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from typing import TYPE_CHECKING, Protocol
+
+from mosaicstack_telemetry._delivery import Delivery
+from mosaicstack_telemetry._drivers import AsyncMailbox, Mailbox
+from mosaicstack_telemetry._log import logger
+
+if TYPE_CHECKING:
+    import asyncio
+
+THREAD_NAME = "mosaicstack-telemetry-sender"
+#: How long `stop()` waits past its deadline for a runner to end: requests are cut at the
+#: deadline and end within a read slice; this only bounds the unforeseen.
+GRACE_SECONDS = 1.0
+#: The budget of a flush the runner makes on its own: when the event loop it runs in is
+#: shutting down (asyncio.run returning), or after its client was garbage-collected.
+LAST_WORDS_SECONDS = 2.0
+
+
+class Runner(Protocol):
+    def start(self) -> None: ...
+    def wake(self) -> None: ...
+    @property
+    def alive(self) -> bool: ...
+
+
+def _spooling_only(delivery: Delivery) -> bool:
+    """With a spool, a wake from track() first persists what is queued; it sends only once a
+    whole batch waits. True when it persisted and there is nothing to send yet."""
+    source = delivery.source
+    if source.spool is None:
+        return False
+    source.persist()
+    return source.spooled() < delivery.batch_size
+
+
+def _failed_flush(stats_error: str, delivery: Delivery) -> None:
+    delivery.source.stats.error(stats_error)
+    delivery.source.stats.drop("internal_error", 0)
+    logger.exception("The telemetry sender failed a flush; it carries on")
+
+
+class ThreadRunner:
+    """The sender as a daemon thread. It holds the `Delivery`, never the client."""
+
+    def __init__(self, delivery: Delivery) -> None:
+        self.delivery = delivery
+        self.mailbox = Mailbox()
+        self.exiting = False
+        self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        self.mailbox.wake()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, deadline: float, *, exiting: bool = False) -> None:
+        """Make the running flush the final one, and wait for the thread to end."""
+        self.exiting = self.exiting or exiting
+        self.mailbox.finish_by(deadline)
+        if self._thread is not threading.current_thread() and self._thread.ident is not None:
+            self._thread.join(max(deadline - time.monotonic(), 0.0) + GRACE_SECONDS)
+
+    def orphan(self) -> None:
+        """The client was garbage-collected without stop(): flush what is left and end."""
+        self.mailbox.finish_by(time.monotonic() + LAST_WORDS_SECONDS)
+
+    def _run(self) -> None:
+        delivery, mailbox = self.delivery, self.mailbox
+        healthy = True
+        due = time.monotonic() + delivery.interval
+        while mailbox.deadline is None:
+            mailbox.idle(max(due - time.monotonic(), 0.0), lambda: False)
+            if mailbox.deadline is not None:
+                break
+            woken = mailbox.take_wake()
+            if woken and (not healthy or _spooling_only(delivery)):
+                continue  # after a failure only the interval ends the wait; or just spooled
+            due = time.monotonic() + delivery.interval
+            try:
+                healthy = delivery.flush(mailbox, None).complete
+            except Exception as exc:
+                _failed_flush(f"{type(exc).__name__}: {exc}", delivery)
+                healthy = False
+        assert mailbox.deadline is not None
+        delivery.finish(mailbox, mailbox.deadline, exiting=self.exiting)
+
+
+class TaskRunner:
+    """The sender as an asyncio task of the loop that started it."""
+
+    def __init__(self, delivery: Delivery, loop: asyncio.AbstractEventLoop) -> None:
+        self.delivery = delivery
+        self.loop = loop
+        self.mailbox = AsyncMailbox(loop)
+        self.exiting = False
+        self.ended = threading.Event()  # for stop() called from another thread
+        self._task: asyncio.Task[None] | None = None
+        self._taken_over = False
+
+    def start(self) -> None:
+        self._task = self.loop.create_task(self._run(), name=THREAD_NAME)
+        # A loop closed without stop_async() must not print "Task was destroyed but it is
+        # pending" into the host's output: the exit hook still delivers what is queued.
+        self._task._log_destroy_pending = False  # type: ignore[attr-defined]
+
+    def wake(self) -> None:
+        self.mailbox.wake()
+
+    @property
+    def alive(self) -> bool:
+        return self._task is not None and not self._task.done() and not self.loop.is_closed()
+
+    def in_its_loop(self) -> bool:
+        """Whether the caller runs in this runner's event loop (so it may await the task)."""
+        import asyncio
+
+        try:
+            return asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            return False
+
+    def can_finish_itself(self) -> bool:
+        """Whether the task can still run its final flush: its loop runs in another thread."""
+        return self.alive and self.loop.is_running() and not self.in_its_loop()
+
+    async def stop_async(self, deadline: float, *, exiting: bool = False) -> None:
+        """From inside the loop: make the running flush the final one and await the task."""
+        import asyncio
+
+        self.exiting = self.exiting or exiting
+        self.mailbox.finish_by(deadline)
+        task = self._task
+        if task is None or task.done():
+            return
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(
+                asyncio.shield(task), max(deadline - time.monotonic(), 0.0) + GRACE_SECONDS
+            )
+
+    def stop_from_thread(self, deadline: float, *, exiting: bool = False) -> None:
+        """From another thread while the loop runs: the task finishes; wait for it."""
+        self.exiting = self.exiting or exiting
+        self.mailbox.finish_by(deadline)
+        self.ended.wait(max(deadline - time.monotonic(), 0.0) + GRACE_SECONDS)
+
+    def take_over(self) -> None:
+        """The task cannot finish (its loop is stopped, closed, or blocked by the caller):
+        cancel it; what its flush held goes back to the source for the caller's flush."""
+        self._taken_over = True
+        flow, self.mailbox.active = self.mailbox.active, None
+        if flow is not None:
+            flow.close()  # suspended at a wait: its jobs go back to the source now
+        task = self._task
+        if task is not None and not task.done():
+            with contextlib.suppress(RuntimeError):  # the loop is closed
+                if self.in_its_loop():
+                    task.cancel()
+                else:
+                    self.loop.call_soon_threadsafe(task.cancel)
+
+    async def _run(self) -> None:
+        import asyncio
+
+        delivery, mailbox = self.delivery, self.mailbox
+        try:
+            healthy = True
+            due = time.monotonic() + delivery.interval
+            while mailbox.deadline is None:
+                await mailbox.idle_async(max(due - time.monotonic(), 0.0), lambda: False)
+                if mailbox.deadline is not None:
+                    break
+                woken = mailbox.take_wake()
+                if woken and (not healthy or _spooling_only(delivery)):
+                    continue
+                due = time.monotonic() + delivery.interval
+                try:
+                    healthy = (await delivery.flush_async(mailbox, None)).complete
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    _failed_flush(f"{type(exc).__name__}: {exc}", delivery)
+                    healthy = False
+            assert mailbox.deadline is not None
+            await delivery.finish_async(mailbox, mailbox.deadline, exiting=self.exiting)
+        except asyncio.CancelledError:
+            if not self._taken_over:
+                # The loop is shutting down (asyncio.run returning without stop_async()):
+                # deliver what can be delivered before it closes, then end as asked.
+                deadline = time.monotonic() + LAST_WORDS_SECONDS
+                await delivery.finish_async(mailbox, deadline, exiting=self.exiting)
+            raise
+        finally:
+            self.ended.set()

@@ -1,0 +1,296 @@
+"""Where a flush takes its work from, and what it does with each job afterwards.
+
+`EventSource` serves the events path: the in-memory queue, or the durable spool when one is
+configured (falling back to memory, once, with the reason, if the spool cannot be used).
+`PredictionSource` serves one `refresh_predictions*` call. Both count and log what the planner
+decided, so the two drivers share every word and every counter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from mosaicstack_telemetry._answers import read_events_answer, read_predictions_answer
+from mosaicstack_telemetry._cache import PredictionCache
+from mosaicstack_telemetry._errors import DeliveryError
+from mosaicstack_telemetry._log import RateLimitedLog, logger
+from mosaicstack_telemetry._models import (
+    PredictionQuery,
+    TaskCompletionEvent,
+    dump_events_body,
+)
+from mosaicstack_telemetry._planner import Settle
+from mosaicstack_telemetry._queue import EventQueue
+from mosaicstack_telemetry._spool import Spool, SpooledEvent, describe_problem
+from mosaicstack_telemetry._stats import Stats
+from mosaicstack_telemetry._wire import EVENTS, PREDICTIONS, Request
+
+OnError = Callable[[DeliveryError, Sequence[TaskCompletionEvent]], None]
+
+
+class EventSource:
+    """The events a client tracked: its queue, moved into its spool when it has one.
+
+    A leased spool batch stays counted as `spooled`; a batch taken from memory is counted
+    `in_flight` until it is settled, so the counters account for every event at every moment.
+    """
+
+    def __init__(
+        self,
+        queue: EventQueue,
+        stats: Stats,
+        log: RateLimitedLog,
+        spool: Spool | None,
+        lease_seconds: float,
+        on_error: OnError | None = None,
+    ) -> None:
+        self.queue, self.stats, self._log = queue, stats, log
+        self.spool = spool
+        self._lease = lease_seconds
+        self.on_error = on_error
+
+    # -- the spool, and what happens when it cannot be used ---------------------------------
+
+    def _spool_failed(self, exc: Exception) -> None:
+        """Give up the spool for this client, once, with the reason; carry on in memory."""
+        spool, self.spool = self.spool, None
+        if spool is None:
+            return
+        logger.error(
+            "The spool %s cannot be used (%s); telemetry carries on in memory",
+            spool.path,
+            describe_problem(spool.path, exc),
+        )
+        self.stats.error(f"spool: {exc}")
+        with contextlib.suppress(Exception):  # already reported; closing is a courtesy
+            spool.close()
+
+    def persist(self) -> None:
+        """Move what is queued in memory into the spool (no-op without one)."""
+        spool = self.spool
+        if spool is None:
+            return
+        events = self.queue.drain(self.queue.size)
+        if not events:
+            return
+        try:
+            self.stats.drop("spool_evicted", spool.add_events(events))
+        except Exception as exc:
+            self.queue._put_back(events)  # they stay in memory
+            self._spool_failed(exc)
+
+    def spooled(self) -> int:
+        spool = self.spool
+        if spool is None:
+            return 0
+        try:
+            return spool.count()
+        except Exception as exc:
+            self._spool_failed(exc)
+            return 0
+
+    def waiting(self) -> int:
+        """Events not delivered yet and not in flight: queued plus spooled."""
+        return self.queue.size + self.spooled()
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+
+    # -- what a flush does -----------------------------------------------------------------
+
+    def take(self, count: int, whole: bool) -> list[Any]:
+        self.persist()
+        spool = self.spool
+        if spool is not None:
+            try:
+                if whole and spool.count() < count:
+                    return []
+                return spool.lease(count, self._lease)
+            except Exception as exc:
+                self._spool_failed(exc)
+        if whole and self.queue.size < count:
+            return []
+        events = self.queue.drain(count)
+        self.stats.add("in_flight", len(events))
+        return events
+
+    def request(self, items: list[Any]) -> Request | None:
+        if items and isinstance(items[0], SpooledEvent):
+            body = b'{"events":[' + b",".join(e.body for e in items) + b"]}"
+            return Request(EVENTS, body, len(items))
+        try:
+            return Request(EVENTS, dump_events_body(items), len(items))
+        except Exception as exc:  # a model mutated into something unserializable
+            self._finish(items)
+            self.stats.drop("serialization_error", len(items))
+            self._log.log(
+                logging.ERROR,
+                "serialize",
+                "Dropped %d events that could not be serialized: %s",
+                len(items),
+                exc,
+            )
+            return None
+
+    def settle(self, settle: Settle) -> None:
+        items, how = settle.job.items, settle.how
+        if how == "failed":
+            self.stats.error(settle.error or settle.reason)
+            if settle.retry:
+                self.stats.add("retried")
+        elif how == "delivered":
+            self._finish(items)
+            self._delivered(settle, len(items))
+        elif how == "back":
+            self._back(items)
+        elif how == "kept":
+            self._back(items, count=False)
+            self._log.log(
+                logging.ERROR,
+                settle.reason,
+                "Kept a batch of %d events in the spool: the server answered %s%s; fix the "
+                "API key, they are sent again by the next flush",
+                len(items),
+                settle.reason,
+                _detail(settle),
+            )
+        else:  # dropped
+            self._finish(items)
+            self.stats.drop(settle.reason, len(items))
+            self._log.log(
+                logging.ERROR,
+                settle.reason,
+                "Dropped a batch of %d events: the server answered %s%s; retrying cannot succeed",
+                len(items),
+                settle.reason,
+                _detail(settle),
+            )
+            answer = settle.answer
+            status = answer.status if answer is not None else None
+            self.report(DeliveryError(settle.reason, _detail(settle), status=status), items)
+
+    def _delivered(self, settle: Settle, count: int) -> None:
+        answer = settle.answer
+        assert answer is not None
+        if answer.dry_run:
+            self.stats.add("dry_run", count)
+            return
+        verdict = read_events_answer(answer.data, count)
+        if not verdict.readable:
+            # 2xx without a readable body: the server has the batch; count it as sent.
+            self._log.log(
+                logging.WARNING,
+                "bad-202",
+                "The server accepted a batch of %d events with an unreadable response body",
+                count,
+            )
+            logger.debug(
+                "Unreadable events answer (%s): %r", answer.problem, (answer.content or b"")[:200]
+            )
+        self.stats.add("sent", verdict.accepted)
+        self.stats.add("rejected", verdict.rejected)
+        if verdict.rejections:
+            self._log.log(
+                logging.WARNING,
+                "rejected",
+                "The server rejected %d events: %s",
+                len(verdict.rejections),
+                "; ".join(verdict.rejections),
+            )
+
+    def _finish(self, items: list[Any]) -> None:
+        """The job's items leave for good (delivered or dropped)."""
+        if items and isinstance(items[0], SpooledEvent):
+            self._spool_op(lambda spool: spool.ack(items))
+        else:
+            self.stats.add("in_flight", -len(items))
+
+    def _back(self, items: list[Any], count: bool = True) -> None:
+        if not items:
+            return
+        if isinstance(items[0], SpooledEvent):
+            self._spool_op(lambda spool: spool.release(items))
+            if count:
+                self.stats.add("requeued", len(items))
+            return
+        self.stats.add("in_flight", -len(items))
+        evicted = self.queue._put_back(items)
+        if count:
+            self.stats.add("requeued", len(items) - evicted)
+
+    def _spool_op(self, op: Callable[[Spool], None]) -> None:
+        spool = self.spool
+        if spool is not None:
+            try:
+                op(spool)
+            except Exception as exc:
+                self._spool_failed(exc)
+
+    def report(self, error: DeliveryError, items: list[Any]) -> None:
+        """Call the user's `on_error` with the affected events; its errors never escape."""
+        callback = self.on_error
+        if callback is None or not items:
+            return
+        try:
+            if isinstance(items[0], SpooledEvent):
+                items = [TaskCompletionEvent.model_validate_json(e.body) for e in items]
+            callback(error, list(items))
+        except Exception:
+            self.stats.error("on_error raised")
+            self._log.log(
+                logging.ERROR,
+                "on-error",
+                "The on_error callback raised an exception",
+                exc_info=True,
+            )
+
+
+def _detail(settle: Settle) -> str:
+    text = settle.answer.detail() if settle.answer is not None else ""
+    return f" ({text})" if text else ""
+
+
+class PredictionSource:
+    """The queries of one `refresh_predictions*` call, in chunks; answers go to the cache."""
+
+    def __init__(
+        self, chunks: list[Sequence[PredictionQuery]], cache: PredictionCache, log: RateLimitedLog
+    ) -> None:
+        self._chunks = chunks
+        self._cache, self._log = cache, log
+
+    def take(self, count: int, whole: bool) -> list[Any]:
+        return list(self._chunks.pop(0)) if self._chunks else []
+
+    def request(self, items: list[Any]) -> Request:
+        body = b'{"queries":[' + b",".join(q.model_dump_json().encode() for q in items) + b"]}"
+        return Request(PREDICTIONS, body, len(items))
+
+    def settle(self, settle: Settle) -> None:
+        queries = settle.job.items
+        if settle.how == "delivered" and settle.answer is not None:
+            results = read_predictions_answer(settle.answer.data, len(queries))
+            if results is None:
+                self._log.log(
+                    logging.ERROR,
+                    "bad-predictions",
+                    "The server's predictions response could not be read; "
+                    "the cache keeps its old entries",
+                )
+                logger.debug("Unreadable predictions answer: %s", settle.answer.problem)
+                return
+            for query, response in zip(queries, results, strict=True):
+                if response is not None:
+                    self._cache.put(query, response)
+        elif settle.how in ("dropped", "back", "kept"):
+            self._log.log(
+                logging.ERROR,
+                f"predictions-{settle.reason}",
+                "Could not fetch predictions (%s%s); the cache keeps its old entries",
+                settle.reason,
+                _detail(settle),
+            )

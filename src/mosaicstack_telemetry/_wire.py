@@ -1,0 +1,148 @@
+"""The one seam between the delivery core and the network: what a request and an answer are.
+
+Three wires implement it: the HTTP wire (`_transport.py`, the only module that talks to the
+generated client), the dry-run wire below, and the in-memory wire of the pytest plugin. The
+core never sees httpx: a wire answers with an `Answer` or raises `WireError`, the same way in
+the blocking and the async path.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from mosaicstack_telemetry._log import logger
+
+if TYPE_CHECKING:
+    from mosaicstack_telemetry._config import TelemetryConfig
+
+EVENTS = "events"
+PREDICTIONS = "predictions"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One POST: which operation (`EVENTS` or `PREDICTIONS`), its JSON body, how many items."""
+
+    operation: str
+    body: bytes
+    count: int
+
+
+class Budget:
+    """When a request must be over (a `time.monotonic()` value). Mutable: `stop()` may cut a
+    request already in flight short, and the wire checks `end` while it waits."""
+
+    __slots__ = ("end",)
+
+    def __init__(self, end: float) -> None:
+        self.end = end
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer. `data` is the body as the operation's generated parser read it (a dict),
+    or None when it could not be read; `problem` then says why."""
+
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content: bytes | None = b""  # None: larger than the wire reads
+    elapsed: float = 0.0
+    data: dict[str, Any] | None = None
+    problem: str | None = None
+    dry_run: bool = False  # nothing was sent: the dry-run wire's answer
+
+    @property
+    def retry_after(self) -> str | None:
+        return self.headers.get("retry-after")
+
+    def detail(self, limit: int = 300) -> str:
+        """The start of the body, for a log line (a server's error detail)."""
+        if not self.content:
+            return ""
+        return self.content[:limit].decode("utf-8", "replace")
+
+
+class WireError(Exception):
+    """No answer: the request could not be sent or its answer did not arrive in time.
+
+    `kind` is `timeout`, `connect` (refused, unreachable, DNS), `tls`, or `network` (reset,
+    protocol errors, anything else). `hopeless` means retrying now cannot help: nothing
+    listens, the name does not resolve, TLS cannot be agreed.
+    """
+
+    def __init__(self, kind: str, message: str, *, hopeless: bool = False) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.hopeless = hopeless
+
+
+class Wire(Protocol):
+    """Sends requests; thread-safe; the async methods run on one event loop at a time."""
+
+    url: str  # the server URL, for messages
+
+    def send(self, request: Request, budget: Budget) -> Answer: ...
+    async def send_async(self, request: Request, budget: Budget) -> Answer: ...
+    def close(self) -> None: ...
+    async def aclose(self) -> None: ...
+
+
+class DryRunWire:
+    """Dry-run: each events batch is logged instead of sent and answered as accepted."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._target = f"{url}/v1/events/batch"
+
+    def send(self, request: Request, budget: Budget) -> Answer:
+        logger.info("[DRY RUN] Would submit batch of %d events to %s", request.count, self._target)
+        return Answer(202, dry_run=True)
+
+    async def send_async(self, request: Request, budget: Budget) -> Answer:
+        return self.send(request, budget)
+
+    def close(self) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        pass
+
+
+#: A factory that replaces every client's wire (the pytest plugin's in-memory wire). Private:
+#: set through `monkeypatch` by `captured_telemetry` only.
+_override: Callable[[TelemetryConfig], Wire] | None = None
+
+
+def make_wire(config: TelemetryConfig) -> Wire:
+    """The HTTP wire for `config` (or the test override). httpx loads here, on first use."""
+    if _override is not None:
+        return _override(config)
+    from mosaicstack_telemetry._transport import HttpWire
+
+    return HttpWire(config)
+
+
+def log_request(request: Request, url: str, answer: Answer | None, error: str | None) -> None:
+    """One DEBUG line per request: what was sent, and how it ended."""
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    if answer is not None:
+        logger.debug(
+            "POST %s/v1/%s/batch: %d items, HTTP %d in %.3f s",
+            url,
+            request.operation,
+            request.count,
+            answer.status,
+            answer.elapsed,
+        )
+    else:
+        logger.debug(
+            "POST %s/v1/%s/batch: %d items, failed: %s",
+            url,
+            request.operation,
+            request.count,
+            error,
+        )
