@@ -292,8 +292,10 @@ class TelemetryClient:
             return self._runner
 
     def _release_runner(self, runner: ThreadRunner | TaskRunner | None) -> None:
+        """Forget a runner once it has ended. One still running (stop() was interrupted, by
+        Ctrl-C say) stays known, so the exit hook waits for what it holds."""
         with self._lock:
-            if self._runner is runner:
+            if self._runner is runner and (runner is None or not runner.alive):
                 self._runner = None
 
     def stop(self, timeout: float | None = None) -> None:
@@ -322,7 +324,9 @@ class TelemetryClient:
                 # Its loop cannot run it (stopped, closed, or blocked by this very call): what
                 # its flush held goes back to the source, and the final flush happens here.
                 runner.take_over()
-            delivery.finish(Mailbox(), deadline, exiting=exiting)
+            mailbox = Mailbox()
+            mailbox.exiting = exiting
+            delivery.finish(mailbox, deadline)
         finally:
             self._release_runner(runner)
 

@@ -8,6 +8,7 @@ finish (flush to the deadline, close the wire and the spool, say what is left) i
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -114,28 +115,46 @@ class Delivery:
 
     def flush(self, mailbox: Mailbox, deadline: float | None, *, fail_fast: bool = False) -> Done:
         planner = self.planner(deadline, fail_fast=fail_fast)
-        return flush_blocking(planner, self.source, self.events_wire, mailbox, self.workers)
+        done = flush_blocking(planner, self.source, self.events_wire, mailbox, self.workers)
+        self._gave_up(done)
+        return done
 
     async def flush_async(
         self, mailbox: AsyncMailbox, deadline: float | None, *, fail_fast: bool = False
     ) -> Done:
         planner = self.planner(deadline, fail_fast=fail_fast)
-        return await flush_async(planner, self.source, self.events_wire, mailbox)
+        done = await flush_async(planner, self.source, self.events_wire, mailbox)
+        self._gave_up(done)
+        return done
 
-    def finish(self, mailbox: Mailbox, deadline: float, *, exiting: bool = False) -> None:
+    def _gave_up(self, done: Done) -> None:
+        """A flush that ended early says why and where, once a minute at most."""
+        if done.reason not in ("gave_up", "hopeless"):
+            return
+        source = self.source
+        source._log.log(
+            logging.WARNING,
+            "give-up",
+            "Could not deliver %d events to %s (last error: %s); they are kept for the next "
+            "attempt",
+            source.waiting(),
+            self.url,
+            source.stats.last_error,
+        )
+
+    def finish(self, mailbox: Mailbox, deadline: float) -> None:
         """The final flush of `stop()` and of exit: send until empty or `deadline`, close the
-        wire and the spool, and say what is left. Never raises."""
+        wire and the spool, and say what is left (`mailbox.exiting`: lost). Never raises."""
         done = None
         try:
+            mailbox.finish_by(deadline)
             done = self.flush(mailbox, deadline)
         except Exception:
             logger.exception("The telemetry final flush failed")
         self._close_quietly()
-        self.report_left(done, exiting=exiting)
+        self.report_left(done, exiting=mailbox.exiting)
 
-    async def finish_async(
-        self, mailbox: AsyncMailbox, deadline: float, *, exiting: bool = False
-    ) -> None:
+    async def finish_async(self, mailbox: AsyncMailbox, deadline: float) -> None:
         """`finish` in an event loop."""
         done = None
         try:
@@ -147,7 +166,7 @@ class Delivery:
             await self.aclose()
         except Exception:
             logger.exception("Closing the telemetry client failed")
-        self.report_left(done, exiting=exiting)
+        self.report_left(done, exiting=mailbox.exiting)
 
     def _close_quietly(self) -> None:
         try:

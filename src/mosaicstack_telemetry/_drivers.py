@@ -59,6 +59,7 @@ class Mailbox:
         self._cond = threading.Condition(threading.RLock())
         self._answers: deque[tuple[Job, Answer | WireError]] = deque()
         self.deadline: float | None = None  # set by stop(): finish by then
+        self.exiting = False  # the process is exiting: what is left is lost
         self.woken = False  # track() asked for a flush (read without the lock by track())
 
     def post(self, job: Job, outcome: Answer | WireError) -> None:
@@ -66,9 +67,10 @@ class Mailbox:
             self._answers.append((job, outcome))
             self._notify()
 
-    def finish_by(self, deadline: float) -> None:
+    def finish_by(self, deadline: float, *, exiting: bool = False) -> None:
         with self._cond:
             self.deadline = deadline if self.deadline is None else min(self.deadline, deadline)
+            self.exiting = self.exiting or exiting
             self._notify()
 
     def wake(self) -> None:

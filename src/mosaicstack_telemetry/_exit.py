@@ -57,6 +57,13 @@ def _hook_multiprocessing_child() -> None:
         _hook_multiprocessing()
 
 
+class _Anchor:
+    """What multiprocessing's after-fork registry keys our hook on (it holds it weakly)."""
+
+
+_ANCHOR = _Anchor()
+
+
 def _hook_multiprocessing() -> None:
     global _hooked_pid  # noqa: PLW0603  # per-process state, by design
     util = sys.modules.get("multiprocessing.util")
@@ -66,6 +73,15 @@ def _hook_multiprocessing() -> None:
     # Run by multiprocessing's exit function, before os._exit. A child of a plain os.fork
     # (gunicorn) exits through atexit instead, maybe both: flush_all is idempotent.
     util.Finalize(None, flush_all, exitpriority=_FINALIZER_PRIORITY)
+    # A multiprocessing child clears its finalizers as it starts (Process._bootstrap), after
+    # this fork hook ran; its after-fork callbacks run next, and put ours back.
+    util.register_after_fork(_ANCHOR, _refinalize)
+
+
+def _refinalize(anchor: object) -> None:
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None:
+        util.Finalize(None, flush_all, exitpriority=_FINALIZER_PRIORITY)
 
 
 atexit.register(flush_all)

@@ -47,9 +47,12 @@ def _spooling_only(delivery: Delivery) -> bool:
     return source.spooled() < delivery.batch_size
 
 
-def _failed_flush(stats_error: str, delivery: Delivery) -> None:
-    delivery.source.stats.error(stats_error)
-    delivery.source.stats.drop("internal_error", 0)
+def _failed_flush(exc: Exception, delivery: Delivery) -> None:
+    """An unexpected exception in one flush: logged with its traceback, counted, and the
+    runner carries on (the flush gave back what it held)."""
+    stats = delivery.source.stats
+    stats.error(f"{type(exc).__name__}: {exc}")
+    stats.add("internal_errors")
     logger.exception("The telemetry sender failed a flush; it carries on")
 
 
@@ -59,7 +62,10 @@ class ThreadRunner:
     def __init__(self, delivery: Delivery) -> None:
         self.delivery = delivery
         self.mailbox = Mailbox()
-        self.exiting = False
+        # Its own end flag, not Thread.is_alive(): a join() interrupted by Ctrl-C marks a
+        # thread that still runs as stopped (CPython before 3.13), and the exit hook must
+        # still wait for what it holds.
+        self.ended = threading.Event()
         self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
 
     def start(self) -> None:
@@ -70,20 +76,25 @@ class ThreadRunner:
 
     @property
     def alive(self) -> bool:
-        return self._thread.is_alive()
+        return self._thread.ident is not None and not self.ended.is_set()
 
     def stop(self, deadline: float, *, exiting: bool = False) -> None:
         """Make the running flush the final one, and wait for the thread to end."""
-        self.exiting = self.exiting or exiting
-        self.mailbox.finish_by(deadline)
-        if self._thread is not threading.current_thread() and self._thread.ident is not None:
-            self._thread.join(max(deadline - time.monotonic(), 0.0) + GRACE_SECONDS)
+        self.mailbox.finish_by(deadline, exiting=exiting)
+        if self._thread is not threading.current_thread():
+            self.ended.wait(max(deadline - time.monotonic(), 0.0) + GRACE_SECONDS)
 
     def orphan(self) -> None:
         """The client was garbage-collected without stop(): flush what is left and end."""
         self.mailbox.finish_by(time.monotonic() + LAST_WORDS_SECONDS)
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            self.ended.set()
+
+    def _loop(self) -> None:
         delivery, mailbox = self.delivery, self.mailbox
         healthy = True
         due = time.monotonic() + delivery.interval
@@ -98,10 +109,10 @@ class ThreadRunner:
             try:
                 healthy = delivery.flush(mailbox, None).complete
             except Exception as exc:
-                _failed_flush(f"{type(exc).__name__}: {exc}", delivery)
+                _failed_flush(exc, delivery)
                 healthy = False
         assert mailbox.deadline is not None
-        delivery.finish(mailbox, mailbox.deadline, exiting=self.exiting)
+        delivery.finish(mailbox, mailbox.deadline)
 
 
 class TaskRunner:
@@ -111,7 +122,6 @@ class TaskRunner:
         self.delivery = delivery
         self.loop = loop
         self.mailbox = AsyncMailbox(loop)
-        self.exiting = False
         self.ended = threading.Event()  # for stop() called from another thread
         self._task: asyncio.Task[None] | None = None
         self._taken_over = False
@@ -146,8 +156,7 @@ class TaskRunner:
         """From inside the loop: make the running flush the final one and await the task."""
         import asyncio
 
-        self.exiting = self.exiting or exiting
-        self.mailbox.finish_by(deadline)
+        self.mailbox.finish_by(deadline, exiting=exiting)
         task = self._task
         if task is None or task.done():
             return
@@ -158,8 +167,7 @@ class TaskRunner:
 
     def stop_from_thread(self, deadline: float, *, exiting: bool = False) -> None:
         """From another thread while the loop runs: the task finishes; wait for it."""
-        self.exiting = self.exiting or exiting
-        self.mailbox.finish_by(deadline)
+        self.mailbox.finish_by(deadline, exiting=exiting)
         self.ended.wait(max(deadline - time.monotonic(), 0.0) + GRACE_SECONDS)
 
     def take_over(self) -> None:
@@ -197,16 +205,16 @@ class TaskRunner:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    _failed_flush(f"{type(exc).__name__}: {exc}", delivery)
+                    _failed_flush(exc, delivery)
                     healthy = False
             assert mailbox.deadline is not None
-            await delivery.finish_async(mailbox, mailbox.deadline, exiting=self.exiting)
+            await delivery.finish_async(mailbox, mailbox.deadline)
         except asyncio.CancelledError:
             if not self._taken_over:
                 # The loop is shutting down (asyncio.run returning without stop_async()):
                 # deliver what can be delivered before it closes, then end as asked.
                 deadline = time.monotonic() + LAST_WORDS_SECONDS
-                await delivery.finish_async(mailbox, deadline, exiting=self.exiting)
+                await delivery.finish_async(mailbox, deadline)
             raise
         finally:
             self.ended.set()

@@ -61,14 +61,18 @@ def describe_problem(path: Path, exc: BaseException) -> str:
     """Why a spool path cannot be used, in the words `mosaic-telemetry doctor` uses."""
     if path.is_dir():
         return f"{path} is a directory, not a file"
-    parent = next((p for p in [path, *path.parents] if p.exists()), None)
+    if path.exists():
+        if not path.is_file():
+            return f"{path} is not a regular file"
+        if not os.access(path, os.W_OK):
+            return f"{path} is not writable"
+        return f"{path} cannot be opened as a spool: {exc}"
+    parent = next((p for p in path.parents if p.exists()), None)
     if parent is None or not parent.is_dir():
         return f"{path}: no directory to create it in"
-    if not path.exists() and not os.access(parent, os.W_OK):
+    if not os.access(parent, os.W_OK):
         return f"{parent} is not writable"
-    if path.exists() and not os.access(path, os.W_OK):
-        return f"{path} is not writable"
-    return f"cannot be opened as a spool: {exc}"
+    return f"{path} cannot be created: {exc}"
 
 
 class Spool:

@@ -21,6 +21,7 @@ class TelemetryStats:
     queued: int = 0  #: events in the queue now
     spooled: int = 0  #: events in the durable spool now (0 without one)
     in_flight: int = 0  #: events taken from memory into a request not answered yet
+    internal_errors: int = 0  #: flushes that failed unexpectedly (logged); the sender goes on
     last_error: str | None = None  #: the most recent failure, if any
 
 
@@ -49,7 +50,7 @@ class Stats:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.sent = self.rejected = self.dry_run = self.retried = self.requeued = 0
-        self.in_flight = 0
+        self.in_flight = self.internal_errors = 0
         self.dropped: Counter[str] = Counter()
         self.last_error: str | None = None
 
@@ -78,5 +79,6 @@ class Stats:
                 queued=queued,
                 spooled=spooled,
                 in_flight=self.in_flight,
+                internal_errors=self.internal_errors,
                 last_error=self.last_error,
             )
