@@ -7,6 +7,7 @@ flush only once the requests in flight have ended, and nothing taken is ever los
 
 from __future__ import annotations
 
+import itertools
 import random
 from typing import Any
 
@@ -138,7 +139,7 @@ def test_a_failure_with_nothing_else_in_flight_spaces_requests_by_the_backoff() 
         h.now = action.until
         assert h.sends() == [job]
         assert len(h.planner.in_flight) == 1  # one request at a time while failing
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert all(0 <= gap <= 2 ** (n + 1) for n, gap in enumerate(gaps))  # full-jitter ceilings
 
 
