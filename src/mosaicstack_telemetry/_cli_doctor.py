@@ -124,7 +124,7 @@ def _spool(path_text: str) -> list[Check]:
 
 def _server(url: object, timeout: float, eff: Effective, problems: list[str]) -> list[Check]:
     """Reachability, TLS and auth of the server URL, each skipped once an earlier one failed."""
-    from mosaicstack_telemetry._client import _is_loopback
+    from mosaicstack_telemetry._config import is_loopback as _is_loopback
 
     skip_auth = Check("auth", "skip", "needs a valid config and a reachable server")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):

@@ -8,32 +8,27 @@ so a client dropped without `stop()` is garbage-collected and its sender still f
 
 from __future__ import annotations
 
-import ipaddress
-import logging
 import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 from mosaicstack_telemetry import _exit
 from mosaicstack_telemetry._cache import PredictionCache
-from mosaicstack_telemetry._config import TelemetryConfig
+from mosaicstack_telemetry._config import TelemetryConfig, is_loopback
 from mosaicstack_telemetry._delivery import Delivery
-from mosaicstack_telemetry._drivers import AsyncMailbox, Mailbox, flush_blocking
+from mosaicstack_telemetry._drivers import AsyncMailbox, Mailbox
+from mosaicstack_telemetry._intake import Intake
 from mosaicstack_telemetry._log import RateLimitedLog, enable_debug, logger
 from mosaicstack_telemetry._models import (
-    MAX_QUERIES_PER_BATCH,
     PredictionQuery,
     PredictionResponse,
     TaskCompletionEvent,
 )
 from mosaicstack_telemetry._queue import EventQueue
-from mosaicstack_telemetry._runners import TaskRunner, ThreadRunner
-from mosaicstack_telemetry._sources import EventSource, PredictionSource
-from mosaicstack_telemetry._spool import Spool
+from mosaicstack_telemetry._runners import TaskRunner, ThreadRunner, finish, finish_async
 from mosaicstack_telemetry._stats import FlushResult, Stats, TelemetryStats
 
 #: Called with each event `track()` queues: the pytest plugin's `captured_telemetry` sets it.
@@ -41,16 +36,6 @@ _taps: list[Callable[[TaskCompletionEvent], None]] = []
 #: The budget of the implicit flush at interpreter exit (and at a multiprocessing child's
 #: exit), so a CLI never hangs at exit when the server is unreachable (sentry's default too).
 EXIT_FLUSH_TIMEOUT = 2.0
-
-
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class TelemetryClient:
@@ -70,16 +55,17 @@ class TelemetryClient:
         if self._enabled and config.debug is True:
             enable_debug()
         plain = self._valid and config.server_url.startswith("http://")
-        if plain and not _is_loopback(config.server_url):
+        if plain and not is_loopback(config.server_url):
             logger.warning(
                 "server_url uses plain http:// to a host that is not loopback: "
                 "the API key would cross the network unencrypted; use https://"
             )
         self._log = RateLimitedLog()
+        self._stats = Stats()
+        self._intake = Intake(self._stats, self._log)
         size = config.max_queue_size
         self._queue = EventQueue(size if isinstance(size, int) and size > 0 else 1000)
         self._cache = PredictionCache(config.prediction_cache_ttl_seconds if self._valid else 0)
-        self._stats = Stats()
         self._lock = threading.RLock()  # start/stop, never taken by track()
         self._runner: ThreadRunner | TaskRunner | None = None
         self._finalizer: weakref.finalize[Any, TelemetryClient] | None = None
@@ -87,18 +73,10 @@ class TelemetryClient:
         self._delivery: Delivery | None = None
         self._wake_at = 1
         if self._enabled and self._valid:
-            spool = Spool(config.spool_path, config.spool_max_events) if config.spool_path else None
-            source = EventSource(
-                self._queue,
-                self._stats,
-                self._log,
-                spool,
-                Delivery.lease_seconds(config),
-                config.on_error,
-            )
-            self._delivery = Delivery(config, source)
+            self._delivery = Delivery.create(config, self._queue, self._stats, self._log)
             # With a spool every tracked event is persisted promptly: wake the sender at once.
-            self._wake_at = 1 if spool is not None else int(config.batch_size)
+            spooling = self._delivery.source.spool is not None
+            self._wake_at = 1 if spooling else int(config.batch_size)
             self._shutdown_timeout = float(config.shutdown_timeout_seconds)
             _exit.register(self)
         else:
@@ -130,32 +108,21 @@ class TelemetryClient:
             if not self._enabled:
                 return
             if not self._valid:
-                self._stats.drop("invalid_config")
-                self._log.log(
-                    logging.WARNING,
-                    "track-invalid-config",
-                    "Event dropped: the telemetry config is invalid (see the earlier warnings)",
-                )
+                self._intake.invalid_config()
                 return
             if not isinstance(event, TaskCompletionEvent):
-                self._invalid(event)
+                self._intake.invalid_event(event)
                 return
             if self._before_send is not None:
-                kept = self._apply_before_send(event)
-                if kept is None:
+                event = self._intake.before_send(self._before_send, event)
+                if event is None:
                     return
-                event = kept
-            queue = self._queue
             if _taps:
                 for tap in _taps:
                     tap(event)
+            queue = self._queue
             if queue._put(event):
-                self._log.log(
-                    logging.WARNING,
-                    "queue-full",
-                    "Telemetry queue full (%d events): evicted the oldest event",
-                    queue.max_size,
-                )
+                self._intake.evicted(queue.max_size)
             runner = self._runner
             # len() of the deque itself, not the `size` property: a call less per event.
             if runner is not None and len(queue._items) >= self._wake_at:
@@ -163,47 +130,7 @@ class TelemetryClient:
                 if not mailbox.woken:
                     mailbox.wake()
         except Exception:
-            try:
-                self._stats.drop("internal_error")
-                self._log.log(
-                    logging.ERROR,
-                    "track-error",
-                    "Event dropped by an unexpected error in track()",
-                    exc_info=True,
-                )
-            except Exception:  # noqa: S110  # track() must never raise, even here
-                pass
-
-    def _invalid(self, event: object) -> None:
-        self._stats.drop("invalid_event")
-        self._log.log(
-            logging.ERROR,
-            "track-invalid-event",
-            "Event dropped: track() takes a TaskCompletionEvent, not %s",
-            type(event).__name__,
-        )
-
-    def _apply_before_send(self, event: TaskCompletionEvent) -> TaskCompletionEvent | None:
-        """The user's hook: its result, or None when it dropped the event or failed."""
-        assert self._before_send is not None
-        try:
-            result = self._before_send(event)
-        except Exception:
-            self._stats.drop("before_send_error")
-            self._log.log(
-                logging.ERROR,
-                "before-send",
-                "Event dropped: before_send raised an exception",
-                exc_info=True,
-            )
-            return None
-        if result is None:
-            self._stats.drop("before_send")
-            return None
-        if not isinstance(result, TaskCompletionEvent):
-            self._invalid(result)
-            return None
-        return result
+            self._intake.failed()
 
     @property
     def queue_size(self) -> int:
@@ -311,22 +238,8 @@ class TelemetryClient:
         delivery = self._delivery
         runner = self._take_runner()
         try:
-            if delivery is None:
-                return
-            if isinstance(runner, ThreadRunner) and runner.alive:
-                runner.stop(deadline, exiting=exiting)
-                return  # it made the final flush, closed the wire and the spool, reported
-            if isinstance(runner, TaskRunner):
-                if runner.can_finish_itself():
-                    runner.stop_from_thread(deadline, exiting=exiting)
-                    if runner.ended.is_set():
-                        return
-                # Its loop cannot run it (stopped, closed, or blocked by this very call): what
-                # its flush held goes back to the source, and the final flush happens here.
-                runner.take_over()
-            mailbox = Mailbox()
-            mailbox.exiting = exiting
-            delivery.finish(mailbox, deadline)
+            if delivery is not None:
+                finish(delivery, runner, deadline, exiting=exiting)
         finally:
             self._release_runner(runner)
 
@@ -425,28 +338,12 @@ class TelemetryClient:
 
         Returns within `timeout` (default `shutdown_timeout_seconds`), like `stop()`.
         """
-        import asyncio
-
         deadline = self._deadline(timeout)
         delivery = self._delivery
         runner = self._take_runner()
         try:
-            if delivery is None:
-                return
-            if isinstance(runner, TaskRunner):
-                if runner.alive and runner.in_its_loop():
-                    await runner.stop_async(deadline)
-                    if runner.ended.is_set():
-                        return
-                elif runner.can_finish_itself():
-                    await asyncio.to_thread(runner.stop_from_thread, deadline)
-                    if runner.ended.is_set():
-                        return
-                runner.take_over()
-            elif isinstance(runner, ThreadRunner) and runner.alive:
-                await asyncio.to_thread(runner.stop, deadline)
-                return
-            await delivery.finish_async(AsyncMailbox(asyncio.get_running_loop()), deadline)
+            if delivery is not None:
+                await finish_async(delivery, runner, deadline)
         finally:
             self._release_runner(runner)
 
@@ -468,41 +365,20 @@ class TelemetryClient:
         """The cached prediction for `query`, or None if not cached or expired."""
         return self._cache.get(query)
 
-    def _prediction_flush(
-        self, queries: Sequence[PredictionQuery], what: str
-    ) -> tuple[Delivery, PredictionSource] | None:
-        if not queries:
-            return None
-        delivery = self._ready(what)
-        if delivery is None:
-            return None
-        step = MAX_QUERIES_PER_BATCH
-        chunks = [queries[i : i + step] for i in range(0, len(queries), step)]
-        return delivery, PredictionSource(chunks, self._cache, self._log)
-
     def refresh_predictions_sync(self, queries: Sequence[PredictionQuery]) -> None:
         """Fetch predictions (`POST /v1/predictions/batch`) into the cache; never raises."""
         try:
-            prepared = self._prediction_flush(queries, "refresh_predictions_sync()")
-            if prepared is not None:
-                delivery, source = prepared
-                planner = delivery.planner(None, source=source)
-                flush_blocking(planner, source, delivery.wire, Mailbox(), delivery.workers)
+            delivery = self._ready("refresh_predictions_sync()") if queries else None
+            if delivery is not None:
+                delivery.refresh(queries, self._cache)
         except Exception:
             logger.exception("Telemetry prediction refresh failed")
 
     async def refresh_predictions(self, queries: Sequence[PredictionQuery]) -> None:
         """Fetch predictions asynchronously into the cache; never raises."""
-        import asyncio
-
-        from mosaicstack_telemetry._drivers import flush_async
-
         try:
-            prepared = self._prediction_flush(queries, "refresh_predictions()")
-            if prepared is not None:
-                delivery, source = prepared
-                planner = delivery.planner(None, source=source)
-                mailbox = AsyncMailbox(asyncio.get_running_loop())
-                await flush_async(planner, source, delivery.wire, mailbox)
+            delivery = self._ready("refresh_predictions()") if queries else None
+            if delivery is not None:
+                await delivery.refresh_async(queries, self._cache)
         except Exception:
             logger.exception("Telemetry prediction refresh failed")

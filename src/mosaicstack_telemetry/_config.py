@@ -160,6 +160,20 @@ class TelemetryConfig:
         return errors
 
 
+def is_loopback(url: str) -> bool:
+    """Whether `url` names this machine (so plain http:// keeps the key on it)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _is_uuid(value: object) -> bool:
     if isinstance(value, uuid.UUID):
         return True

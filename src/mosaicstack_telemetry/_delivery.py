@@ -12,8 +12,10 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from mosaicstack_telemetry._cache import PredictionCache
 from mosaicstack_telemetry._config import TelemetryConfig
 from mosaicstack_telemetry._drivers import (
     AsyncMailbox,
@@ -23,10 +25,14 @@ from mosaicstack_telemetry._drivers import (
     flush_blocking,
 )
 from mosaicstack_telemetry._errors import DeliveryError
-from mosaicstack_telemetry._log import logger
+from mosaicstack_telemetry._log import RateLimitedLog, logger
+from mosaicstack_telemetry._models import MAX_QUERIES_PER_BATCH, PredictionQuery
 from mosaicstack_telemetry._planner import Done, Flow, Planner, Policy
+from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._retry import BACKOFF_CAP
-from mosaicstack_telemetry._sources import EventSource
+from mosaicstack_telemetry._sources import EventSource, PredictionSource
+from mosaicstack_telemetry._spool import Spool
+from mosaicstack_telemetry._stats import Stats
 from mosaicstack_telemetry._wire import DryRunWire, Wire, make_wire
 
 if TYPE_CHECKING:
@@ -48,11 +54,17 @@ class Delivery:
         self._wire: Wire | None = None
         self._rng = random.Random()  # noqa: S311  # jitter, not cryptography
 
-    @staticmethod
-    def lease_seconds(config: TelemetryConfig) -> float:
-        """A spool lease outlives every retry of one batch; a dead holder's is reclaimed
-        sooner (see `Spool.lease`)."""
-        return (config.request_timeout_seconds + BACKOFF_CAP) * (config.max_retries + 1) + 60
+    @classmethod
+    def create(
+        cls, config: TelemetryConfig, queue: EventQueue, stats: Stats, log: RateLimitedLog
+    ) -> Delivery:
+        """The delivery of a valid config: its queue, moved into a spool if one is set."""
+        path = config.spool_path
+        spool = Spool(path, config.spool_max_events) if path else None
+        # A spool lease outlives every retry of one batch; a dead holder's is reclaimed
+        # sooner (see `Spool.lease`).
+        lease = (config.request_timeout_seconds + BACKOFF_CAP) * (config.max_retries + 1) + 60
+        return cls(config, EventSource(queue, stats, log, spool, lease, config.on_error))
 
     # -- wires -----------------------------------------------------------------------------
 
@@ -141,6 +153,27 @@ class Delivery:
             self.url,
             source.stats.last_error,
         )
+
+    def _prediction_source(
+        self, queries: Sequence[PredictionQuery], cache: PredictionCache
+    ) -> tuple[Planner, PredictionSource]:
+        step = MAX_QUERIES_PER_BATCH
+        chunks = [queries[i : i + step] for i in range(0, len(queries), step)]
+        source = PredictionSource(chunks, cache, self.source._log)
+        return self.planner(None, source=source), source
+
+    def refresh(self, queries: Sequence[PredictionQuery], cache: PredictionCache) -> None:
+        """Fetch predictions into `cache`, chunk by chunk, each under the retry policy."""
+        planner, source = self._prediction_source(queries, cache)
+        flush_blocking(planner, source, self.wire, Mailbox(), self.workers)
+
+    async def refresh_async(
+        self, queries: Sequence[PredictionQuery], cache: PredictionCache
+    ) -> None:
+        import asyncio
+
+        planner, source = self._prediction_source(queries, cache)
+        await flush_async(planner, source, self.wire, AsyncMailbox(asyncio.get_running_loop()))
 
     def finish(self, mailbox: Mailbox, deadline: float) -> None:
         """The final flush of `stop()` and of exit: send until empty or `deadline`, close the

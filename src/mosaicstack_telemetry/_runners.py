@@ -218,3 +218,46 @@ class TaskRunner:
             raise
         finally:
             self.ended.set()
+
+
+def finish(
+    delivery: Delivery, runner: ThreadRunner | TaskRunner | None, deadline: float, *, exiting: bool
+) -> None:
+    """`stop()` and the exit hook: the runner makes the final flush if it can; else (never
+    started, or its event loop cannot run it) it happens here, on the caller's thread."""
+    if isinstance(runner, ThreadRunner) and runner.alive:
+        runner.stop(deadline, exiting=exiting)
+        return  # it made the final flush, closed the wire and the spool, reported
+    if isinstance(runner, TaskRunner):
+        if runner.can_finish_itself():
+            runner.stop_from_thread(deadline, exiting=exiting)
+            if runner.ended.is_set():
+                return
+        # Its loop cannot run it (stopped, closed, or blocked by this very call): what its
+        # flush held goes back to the source, and the final flush happens here.
+        runner.take_over()
+    mailbox = Mailbox()
+    mailbox.exiting = exiting
+    delivery.finish(mailbox, deadline)
+
+
+async def finish_async(
+    delivery: Delivery, runner: ThreadRunner | TaskRunner | None, deadline: float
+) -> None:
+    """`stop_async()`: `finish` from inside an event loop, awaiting instead of blocking it."""
+    import asyncio
+
+    if isinstance(runner, TaskRunner):
+        if runner.alive and runner.in_its_loop():
+            await runner.stop_async(deadline)
+            if runner.ended.is_set():
+                return
+        elif runner.can_finish_itself():
+            await asyncio.to_thread(runner.stop_from_thread, deadline)
+            if runner.ended.is_set():
+                return
+        runner.take_over()
+    elif isinstance(runner, ThreadRunner) and runner.alive:
+        await asyncio.to_thread(runner.stop, deadline)
+        return
+    await delivery.finish_async(AsyncMailbox(asyncio.get_running_loop()), deadline)
