@@ -92,13 +92,16 @@ class Mailbox:
             woken, self.woken = self.woken, False
             return woken
 
-    def _ready(self, deadline_seen: float | None) -> bool:
-        return bool(self._answers) or self.deadline != deadline_seen
+    def _ready(self, deadline_seen: float | None, for_work: bool) -> bool:
+        woken = for_work and self.woken
+        return bool(self._answers) or woken or self.deadline != deadline_seen
 
-    def wait(self, until: float | None, deadline_seen: float | None) -> None:
-        """Sleep until an answer, a new deadline, or `until`."""
+    def wait(self, step: Wait, deadline_seen: float | None) -> None:
+        """Sleep until an answer, a new deadline, `step.until`, or (when the flush has room
+        for it) a wake from track()."""
+        until = step.until
         with self._cond:
-            while not self._ready(deadline_seen):
+            while not self._ready(deadline_seen, step.for_work):
                 left = None if until is None else until - monotonic()
                 if left is not None and left <= 0:
                     return
@@ -130,6 +133,8 @@ def _drive(
                 planner.finish_by(deadline_seen, monotonic())
                 for budget in budgets.values():  # stop() cuts the requests in flight
                     budget.end = min(budget.end, deadline_seen)
+            if mailbox.woken and mailbox.take_wake():
+                planner.refill()  # track() queued a whole batch: there is work again
             for job, outcome in mailbox.take_answers():
                 if budgets.pop(job, None) is None:
                     continue  # abandoned earlier
@@ -150,7 +155,7 @@ def _drive(
             elif isinstance(action, Settle):
                 source.settle(action)
             elif isinstance(action, Wait):
-                yield Wait(action.until)
+                yield action
             else:
                 return action
     finally:
@@ -228,7 +233,7 @@ def flush_blocking(
                 if isinstance(step, Start):
                     workers.submit(functools.partial(_deliver, wire, step, mailbox))
                 else:
-                    mailbox.wait(step.until, seen)
+                    mailbox.wait(step, seen)
                 seen = mailbox.deadline
                 step = next(flow)
         except StopIteration as end:
@@ -273,8 +278,8 @@ class AsyncMailbox(Mailbox):
                 return ready()
         return True
 
-    async def wait_async(self, until: float | None, deadline_seen: float | None) -> None:
-        await self._sleep(until, lambda: self._ready(deadline_seen))
+    async def wait_async(self, step: Wait, deadline_seen: float | None) -> None:
+        await self._sleep(step.until, lambda: self._ready(deadline_seen, step.for_work))
 
     async def idle_async(self, timeout: float, stopping: Callable[[], bool]) -> bool:
         ready = lambda: self.woken or self.deadline is not None or stopping()  # noqa: E731
@@ -317,7 +322,7 @@ async def flush_async(planner: Planner, source: Source, wire: Wire, mailbox: Asy
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
                 else:
-                    await mailbox.wait_async(step.until, seen)
+                    await mailbox.wait_async(step, seen)
                 seen = mailbox.deadline
                 step = next(flow)
         except StopIteration as end:

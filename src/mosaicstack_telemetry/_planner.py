@@ -72,9 +72,11 @@ class Settle:
 
 @dataclass(frozen=True)
 class Wait:
-    """Nothing to do until an answer arrives or `until` (None: only an answer)."""
+    """Nothing to do until an answer arrives or `until` (None: only an answer). With
+    `for_work`, new work in the source (a wake from track()) is worth waking for too."""
 
     until: float | None
+    for_work: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,10 @@ class Planner:
             return
         self._taken += 1
         bisect.insort(self._pending, Job(items, (self._taken,)), key=_key)
+
+    def refill(self) -> None:
+        """The source has more now (a wake from track()): take again when there is room."""
+        self._starved = False
 
     def discard(self, job: Job) -> None:
         """A job the driver could not turn into a request (the source counted it)."""
@@ -266,7 +272,8 @@ class Planner:
             if not self._starved:
                 return Take(policy.batch_size, whole=bool(self._inflight))
         if self._inflight:
-            return Wait(None)
+            room = self._ending is None and len(self._inflight) < int(flow.window)
+            return Wait(None, for_work=room and self._starved)
         return Done(self._ending or "empty")
 
 

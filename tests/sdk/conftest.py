@@ -53,6 +53,10 @@ class ScriptedServer:
         self.replies: deque[Reply] = deque()
         self.seen: list[Seen] = []
         self.lock = threading.Lock()
+        self.delay = 0.0  # seconds before every answer
+        self.active = 0  # requests being handled now
+        self.peak = 0  # the most handled at once
+        self.answered: list[tuple[float, int]] = []  # (when, status) of each answer sent
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -62,6 +66,16 @@ class ScriptedServer:
                 pass
 
             def do_POST(self) -> None:
+                with outer.lock:
+                    outer.active += 1
+                    outer.peak = max(outer.peak, outer.active)
+                try:
+                    self._post()
+                finally:
+                    with outer.lock:
+                        outer.active -= 1
+
+            def _post(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with outer.lock:
                     outer.seen.append(
@@ -79,6 +93,10 @@ class ScriptedServer:
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
                 status, payload, headers = outer.render(self.path, body, reply)
+                if outer.delay:
+                    time.sleep(outer.delay)
+                with outer.lock:
+                    outer.answered.append((time.monotonic(), status))
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
