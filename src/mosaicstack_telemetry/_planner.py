@@ -27,6 +27,9 @@ from mosaicstack_telemetry._retry import Action, decide, scaled
 from mosaicstack_telemetry._wire import Answer, WireError
 
 AUTH_FAILURES = frozenset({"http_401", "http_403"})
+#: A request needs at least this long to be worth starting before a deadline: a shorter one
+#: could only time out, and its timeout would hide the real reason the events are left.
+MIN_REQUEST_SECONDS = 0.05
 
 
 @dataclass(eq=False)
@@ -256,7 +259,9 @@ class Planner:
         policy, flow = self.policy, self.flow
         deadline = policy.deadline
         # A wait that would cross the deadline ends the flush as surely as the deadline.
-        crossed = deadline is not None and (now >= deadline or flow.resume_at > deadline)
+        crossed = deadline is not None and (
+            now + MIN_REQUEST_SECONDS >= deadline or flow.resume_at + MIN_REQUEST_SECONDS > deadline
+        )
         if self._ending is None and crossed:
             self._end("deadline")
             if self._out:
