@@ -79,23 +79,17 @@ def metadata_of(wheel: Path) -> tuple[list[str], dict[str, list[str]]]:
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float, set[str]]:
     out = tmp_path_factory.mktemp("wheel")
     # What the wheel must ship, as the source tree holds it when the build starts.
-    sources = (
-        {
-            str(p.relative_to(ROOT / "src"))
-            for p in (ROOT / "src" / "mosaicstack_telemetry").rglob("*.py")
-            if "__pycache__" not in p.parts
-        }
-        | {
-            str(p.relative_to(ROOT / "src"))
-            for p in (ROOT / "src" / "mosaicstack_telemetry" / "server" / "static").rglob("*")
-            if p.is_file()
-        }
-        | {
-            str(p.relative_to(ROOT / "generated"))
-            for p in (ROOT / "generated" / "_mosaicstack_telemetry_generated").rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts
-        }
-    )
+    sources = {
+        str(p.relative_to(ROOT / "src"))
+        for p in (ROOT / "src" / "mosaicstack_telemetry").rglob("*.py")
+        if "__pycache__" not in p.parts
+    } | {
+        str(p.relative_to(ROOT / "generated"))
+        for p in (ROOT / "generated" / "_mosaicstack_telemetry_generated").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    static = ROOT / "src" / "mosaicstack_telemetry" / "server" / "static"
+    sources |= {str(p.relative_to(ROOT / "src")) for p in static.rglob("*") if p.is_file()}
     started = time.monotonic()
     run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)], ROOT)
     elapsed = time.monotonic() - started
