@@ -1,8 +1,11 @@
 """The README's main job: the public SDK against the embedded local server.
 
 Starts the reference server on a free loopback port, sends a realistic workload through a sync
-client (a daemon thread) and an async client (an asyncio task), fetches predictions for the
-combinations it sent, prints them as a table, and shuts everything down.
+client (a daemon thread) and an async client (an asyncio task), plus two events a misconfigured
+integration would send (another instance's id: the server rejects them, and says why), fetches
+predictions for the combinations it sent, prints them as a table with what each column means,
+and prints the address of the server's live page. In a terminal (stdin and stdout are TTYs) the
+server then keeps running until Ctrl-C, so the page can be opened; otherwise (CI) it stops.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import asyncio
 import random
 import secrets
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -40,6 +44,31 @@ MODELS = [
 ]
 SCALE = {Complexity.LOW: 0.3, Complexity.MEDIUM: 1.0, Complexity.HIGH: 2.5, Complexity.CRITICAL: 5}
 GATES = [QualityGate.BUILD, QualityGate.LINT, QualityGate.TEST, QualityGate.TYPECHECK]
+
+#: The fallback level in words: how far the server widened the query to find events.
+FALLBACK = {
+    0: "0 exact",
+    1: "1 any model",
+    2: "2 any provider",
+    3: "3 task type only",
+    -1: "-1 no data",
+}
+LEGEND = """\
+What the columns mean:
+  n           the stored events the prediction is computed from
+  confidence  high: 100+ events matched task type, model, provider and complexity exactly;
+              medium: 30-99 matched exactly; low: fewer, or found only by falling back;
+              none: no event of that task type at all, so no prediction
+  in p50/p90  input tokens per task: the median, and what 9 tasks in 10 stayed under
+  out p50     output tokens per task, median
+  cost p50    cost per task in dollars, median; time p50: duration per task, median
+  corr in     actual input tokens / estimated, over those events (1.00: estimates were right)
+  pass        the share of those tasks whose quality gates passed
+  fallback    how far the server widened the query to find events, dropping one dimension
+              at a time: 0 exact: all four matched; 1 any model: same task type, provider and
+              complexity, any model; 2 any provider: same task type and complexity;
+              3 task type only: same task type, any complexity; -1 no data: nothing of that
+              task type is stored"""
 
 
 #: Where a team's work concentrates: most tasks are a few kinds on one or two models, so the
@@ -128,15 +157,21 @@ def main() -> int:
         )
         events = [simulated_task(rng, instance_id) for _ in range(400)]
 
+        # Two events from a misconfigured integration: they carry another instance's id, which
+        # the server rejects (the live page's request log shows why, event by event).
+        strays = [simulated_task(rng, str(uuid.uuid4())) for _ in range(2)]
         with TelemetryClient(config) as client:  # a daemon thread sends in the background
             for event in events[:250]:
+                client.track(event)
+            for event in strays:
                 client.track(event)
         sync_stats = client.stats()
         asyncio.run(async_part(config, events[250:]))  # an asyncio task sends these
         stored = server.event_count()
         print(
             f"sent {len(events)} events (250 from the sync client, 150 from the async one); "
-            f"the server stored {stored}"
+            f"the server stored {stored}; it rejected {sync_stats.rejected} sent with another "
+            "instance's id"
         )
 
         # Every combination sent, most frequent first, then two it never saw: a new model for
@@ -190,7 +225,7 @@ def main() -> int:
                 rows.append(
                     [str(query.task_type), query.model, str(query.complexity), "0", meta.confidence]
                     + ["-"] * 7
-                    + [str(meta.fallback_level)]
+                    + [FALLBACK.get(meta.fallback_level, str(meta.fallback_level))]
                 )
                 continue
             rows.append(
@@ -207,7 +242,7 @@ def main() -> int:
                     f"{data.duration_ms['median'] / 1000:.1f}s",
                     f"{data.correction_factors.input:.2f}",
                     f"{data.quality.gate_pass_rate:.0%}",
-                    str(meta.fallback_level),
+                    FALLBACK.get(meta.fallback_level, str(meta.fallback_level)),
                 ]
             )
         print(
@@ -215,15 +250,39 @@ def main() -> int:
             f"(the 10 most frequent, then two never sent):\n"
         )
         print(table(rows))
+        print(f"\n{LEGEND}")
         client.stop()  # the predictions reopened the client's connection pool: close it
-    confidences = {r[4] for r in rows[1:]}
-    ok = (
-        stored == len(events)
-        and sync_stats.sent == 250
-        and confidences == {"high", "medium", "low", "none"}
-    )
-    print(f"\ndone in {time.monotonic() - started:.1f} s: {'OK' if ok else 'MISMATCH'}")
+        confidences = {r[4] for r in rows[1:]}
+        ok = (
+            stored == len(events)
+            and sync_stats.sent == 250
+            and sync_stats.rejected == len(strays)
+            and confidences == {"high", "medium", "low", "none"}
+        )
+        print(f"\ndone in {time.monotonic() - started:.1f} s: {'OK' if ok else 'MISMATCH'}")
+        keep_serving(f"{server.url}/")
     return 0 if ok else 1
+
+
+def keep_serving(page: str) -> None:
+    """In a terminal, serve until Ctrl-C so the live page can be opened; otherwise say where
+    it was and return (the server stops with the block around this call)."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(
+            f"\nthe server's live page was at {page} (run scripts/demo in a terminal to keep "
+            "the server running and open it)"
+        )
+        return
+    print(
+        f"\nthe live page: {page}\n  open it in a browser: the events above, the requests "
+        "(with the two rejected events and why), counts, and any prediction drawn.\n"
+        "  The server runs until Ctrl-C.",
+        flush=True,
+    )
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("\nstopped")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = "0.1.0"
 HEADER = "# Generated from openapi/telemetry-v1.yaml by scripts/generate. Do not edit."
+# The local server's page: its HTML, script and style sheet ship as package data.
+PAGE_ASSETS = ["app.css", "app.js", "index.html"]
 DIST_INFO = f"mosaicstack_telemetry-{VERSION}.dist-info"
 RUNTIME_DEPENDENCIES = {"httpx", "pydantic", "attrs", "python-dateutil"}
 UNBOUNDED_ALLOWED = {"attrs"}
@@ -86,6 +88,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float, set[st
         for p in (ROOT / "generated" / "_mosaicstack_telemetry_generated").rglob("*")
         if p.is_file() and "__pycache__" not in p.parts
     }
+    static = ROOT / "src" / "mosaicstack_telemetry" / "server" / "static"
+    sources |= {str(p.relative_to(ROOT / "src")) for p in static.rglob("*") if p.is_file()}
     started = time.monotonic()
     run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)], ROOT)
     elapsed = time.monotonic() - started
@@ -112,6 +116,7 @@ def test_wheel_contents(built: tuple[Path, float, set[str]]) -> None:
         "_mosaicstack_telemetry_generated/client/api/events/submit_events_batch.py",
         "_mosaicstack_telemetry_generated/client/api/predictions/get_predictions_batch.py",
         "_mosaicstack_telemetry_generated/telemetry-v1.yaml",
+        *(f"mosaicstack_telemetry/server/static/{name}" for name in PAGE_ASSETS),
     } <= set(names)
     missing = sources - set(names)
     assert not missing, f"in the source tree but not in the wheel: {sorted(missing)}"
@@ -204,6 +209,8 @@ except ValueError:
 else:
     rejected = False
 contract = importlib.resources.files("_mosaicstack_telemetry_generated") / "telemetry-v1.yaml"
+# Read without importing the server (its extra is not installed here).
+static = importlib.resources.files("mosaicstack_telemetry") / "server" / "static"
 print(json.dumps({
     "prefix": sys.prefix,
     "sdk_file": mosaicstack_telemetry.__file__,
@@ -214,6 +221,8 @@ print(json.dumps({
     "task_type_is_public_enum": type(event.task_type) is mosaicstack_telemetry.TaskType,
     "out_of_range_rejected": rejected,
     "contract_first_line": contract.read_text().splitlines()[0],
+    "page_assets": sorted(p.name for p in static.iterdir() if p.is_file()),
+    "page_script_bytes": len((static / "app.js").read_bytes()),
 }))
 """
 
@@ -260,6 +269,10 @@ def test_wheel_installs_and_works_in_a_fresh_venv(
     assert report["event"]["retry_count"] == 20
     assert report["event"]["quality_gates_run"] == ["build", "test"]
     assert report["contract_first_line"] == HEADER
+    assert report["page_assets"] == PAGE_ASSETS
+    assert report["page_script_bytes"] == len(
+        (ROOT / "src" / "mosaicstack_telemetry" / "server" / "static" / "app.js").read_bytes()
+    )
     print(f"fresh venv + pip install: {install_time:.1f} s")
 
 

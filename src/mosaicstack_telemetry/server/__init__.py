@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from mosaicstack_telemetry.server._app import (
     BODY_LIMIT,
-    RequestRecord,
     ServerState,
     create_app,
 )
 from mosaicstack_telemetry.server._faults import FAULT_KINDS, FaultConfig
+from mosaicstack_telemetry.server._requestlog import RequestRecord
 from mosaicstack_telemetry.server._run import RunningServer, start_server
 
 __all__ = [

@@ -9,9 +9,9 @@ import logging
 import re
 import threading
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -24,7 +24,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mosaicstack_telemetry.server._faults import FaultConfig, FaultInjector
 from mosaicstack_telemetry.server._predict import Predictor
+from mosaicstack_telemetry.server._requestlog import (
+    EVENTS_PATH,
+    REQUEST_LOG_SIZE,
+    Exchange,
+    RequestRecord,
+    is_page,
+)
 from mosaicstack_telemetry.server._store import EventStore
+from mosaicstack_telemetry.server._ui import page_routes
 from mosaicstack_telemetry.server._validate import (
     NIL_UUID,
     Problem,
@@ -42,16 +50,6 @@ _KEY = re.compile(r"[0-9a-fA-F]{64}")
 _BEARER = re.compile(r"bearer[ \t]+(\S+)[ \t]*", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class RequestRecord:
-    """One request the server saw: `status` is None for a dropped connection."""
-
-    method: str
-    path: str
-    status: int | None
-    fault: str | None
-
-
 class ServerState:
     """Everything the app holds: keys, store, predictor, faults and the request log."""
 
@@ -59,22 +57,37 @@ class ServerState:
         self, keys: Mapping[str, str], db: str, faults: FaultConfig | None, body_limit: int
     ) -> None:
         self.keys = normalize_keys(keys)
+        self.db = db
         self.store = EventStore(db)
         self.predictor = Predictor(self.store)
         self.faults = FaultInjector(faults)
         self.body_limit = body_limit
-        self._records: list[RequestRecord] = []
+        self._records: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_SIZE)
+        self._recorded = 0
         self._records_lock = threading.Lock()
         self._deliveries: Counter[str] = Counter()
 
     def record(self, record: RequestRecord) -> None:
         with self._records_lock:
-            self._records.append(record)
+            self._recorded += 1
+            self._records.append(replace(record, seq=self._recorded))
 
     @property
     def requests(self) -> list[RequestRecord]:
+        """The last `REQUEST_LOG_SIZE` requests, oldest first."""
         with self._records_lock:
             return list(self._records)
+
+    @property
+    def requests_recorded(self) -> int:
+        """Requests recorded since the server started (the log keeps only the last ones)."""
+        with self._records_lock:
+            return self._recorded
+
+    def delivery_count(self, event_id: str) -> int:
+        """How many authenticated requests carried `event_id` (as it was sent)."""
+        with self._records_lock:
+            return self._deliveries.get(event_id, 0)
 
     def delivered(self, event_ids: list[str]) -> None:
         """Count one delivery of each readable event id of an authenticated batch."""
@@ -252,27 +265,34 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 class FaultsAndRecords:
-    """Outermost layer: records every request and injects the configured faults."""
+    """Outermost layer: records every request and injects the configured faults.
+
+    The page's own requests (`/`, `/ui/...`) are not recorded: watching the log must not
+    change it. An answer is read as it leaves, and recorded before its last part does.
+    """
 
     def __init__(self, app: ASGIApp, state: ServerState) -> None:
         self.app = app
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or is_page(scope["path"]):
             await self.app(scope, receive, send)
             return
-        method, path = scope["method"], scope["path"]
-        fault = self.state.faults.draw(path)
+        fault = self.state.faults.draw(scope["path"])
         config = self.state.faults.config
+        exchange = Exchange(scope, fault, self._instance(scope))
         recorded: list[bool] = []
 
         async def recording(message: Message) -> None:
-            # Recorded before the answer leaves: a client that has its answer sees the record.
-            if message["type"] == "http.response.start":
-                self.state.record(RequestRecord(method, path, int(message["status"]), fault))
+            # Recorded before the answer's end leaves: a client that has its answer sees it.
+            if exchange.observe(message):
+                self.state.record(exchange.record(exchange.status))
                 recorded.append(True)
             await send(message)
+
+        async def lost(message: Message) -> None:  # an answer read for the log, never sent
+            exchange.observe(message)
 
         if fault in ("429", "500", "503"):
             headers = {"Retry-After": config.retry_after} if fault == "429" else None
@@ -284,8 +304,8 @@ class FaultsAndRecords:
                 response = _error(500, "injected fault drop (this server cannot reset)")
                 await response(scope, receive, recording)
             else:
-                await self.app(scope, receive, _swallow)  # processed, then the answer is lost
-                self.state.record(RequestRecord(method, path, None, fault))
+                await self.app(scope, receive, lost)  # processed, then the answer is lost
+                self.state.record(exchange.record(None))
                 abort()
                 for _ in range(3):  # let connection_lost run before the server notices
                     await asyncio.sleep(0)
@@ -296,16 +316,23 @@ class FaultsAndRecords:
                 # up meanwhile is not served, so what it was told matches what is stored.
                 delayed = await _delayed(receive, config.delay_seconds)
                 if delayed is None:
-                    self.state.record(RequestRecord(method, path, None, fault))
+                    self.state.record(exchange.record(None))
                     return
                 receive = delayed
             await self.app(scope, receive, recording)
         if not recorded:
-            self.state.record(RequestRecord(method, path, None, fault))
+            self.state.record(exchange.record(None))
 
-
-async def _swallow(message: Message) -> None:
-    return None
+    def _instance(self, scope: Scope) -> str | None:
+        """The instance of an events request's API key, for the log (the key is not kept)."""
+        if scope["path"] != EVENTS_PATH:
+            return None
+        for name, value in scope.get("headers", ()):
+            if name.lower() == b"authorization":
+                match = _BEARER.fullmatch(value.decode("latin-1"))
+                if match is not None and _KEY.fullmatch(match.group(1)):
+                    return self.state.instance_for(match.group(1))
+        return None
 
 
 async def _delayed(receive: Receive, seconds: float) -> Receive | None:
@@ -349,6 +376,7 @@ def create_app(
             Route("/v1/predictions/batch", predictions, methods=["POST"]),
             Route("/openapi.json", openapi, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *page_routes(),
         ],
         middleware=[Middleware(FaultsAndRecords, state=state)],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -25,11 +27,11 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from mosaicstack_telemetry.server._app import (
     ABORT_EXTENSION,
     BODY_LIMIT,
-    RequestRecord,
     ServerState,
     create_app,
 )
 from mosaicstack_telemetry.server._faults import FaultConfig
+from mosaicstack_telemetry.server._requestlog import RequestRecord
 
 logger = logging.getLogger("mosaicstack_telemetry.server")
 _LINGER_RESET = struct.pack("ii", 1, 0)
@@ -127,6 +129,30 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def page_url(sock: socket.socket) -> str:
+    """The live page's address: on a wildcard bind, the loopback one of the same family."""
+    host, port = sock.getsockname()[:2]
+    if host in ("0.0.0.0", "::"):  # noqa: S104  # recognizing the wildcard, not binding it
+        host = "127.0.0.1" if host == "0.0.0.0" else "::1"  # noqa: S104
+    return (f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}") + "/"
+
+
+def exposure_warning(sock: socket.socket) -> str | None:
+    """What to tell the user when the server listens beyond loopback; None when it does not."""
+    host = sock.getsockname()[0]
+    try:
+        if ipaddress.ip_address(host.split("%", 1)[0]).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return (
+        f"the server listens on {host}, not only on loopback: anyone who can reach this port "
+        "can read the page at / (every stored event of every instance and the request log; "
+        "it needs no key) and query predictions. Use --host 127.0.0.1 (the default) unless "
+        "other machines must reach it."
+    )
+
+
 class RunningServer:
     """A server running in a background thread; see `start_server`."""
 
@@ -195,6 +221,9 @@ def start_server(
     except BaseException:
         app.state.telemetry.store.close()
         raise
+    warning = exposure_warning(sock)
+    if warning is not None:
+        logger.warning(warning)
     server = RunningServer(app, sock, NetworkControl())
     try:
         server._start()
@@ -206,9 +235,14 @@ def start_server(
 def serve_forever(
     app: Starlette, host: str, port: int, log_level: str = "info", ready: Any = None
 ) -> None:
-    """Run in the foreground with uvicorn's signal handling (the CLI)."""
+    """Run in the foreground with uvicorn's signal handling (the CLI). Says where the live
+    page is, and warns on stderr when the server listens beyond loopback."""
     control = NetworkControl()
     sock = bind(host, port)
+    warning = exposure_warning(sock)
+    if warning is not None:
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
     if ready is not None:
         ready(url_of(sock))
+    print(f"live page: {page_url(sock)} (read-only, needs no key)", flush=True)
     uvicorn.Server(make_config(app, control, log_level, own_logging=True)).run(sockets=[sock])

@@ -116,6 +116,13 @@ class EventStore:
         with self._lock:
             self._conn.close()
 
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of one query, under the lock: the page's reads (`_ui_data.py`)."""
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            raise ValueError("read() runs queries only")
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
 
 def _row(event_id: str, event: dict[str, Any], received: str) -> tuple[Any, ...]:
     return (
