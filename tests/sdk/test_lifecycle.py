@@ -395,3 +395,40 @@ async def test_refresh_predictions_async_chunks_by_server_maximum(server: Script
     assert [len(s.json()["queries"]) for s in server.seen] == [50, 50, 20]
     assert all(client.get_prediction(q) is not None for q in queries)
     assert client._cache.size == 120
+
+
+async def test_sync_stop_inside_the_senders_own_loop_takes_over_and_delivers(
+    server: ScriptedServer,
+) -> None:
+    # Blocking the loop with stop() is the caller's choice; the task cannot run meanwhile, so
+    # stop() takes its work back and delivers it itself.
+    client = TelemetryClient(make_config(server.url))
+    await client.start_async()
+    events = [make_event() for _ in range(3)]
+    for event in events:
+        client.track(event)
+    client.stop()
+    assert sorted(server.event_ids()) == sorted(str(e.event_id) for e in events)
+    await asyncio.sleep(0.05)  # the cancelled task ends quietly
+    assert not client.is_running
+    assert client.stats().sent == 3
+
+
+def test_a_loop_closed_under_a_running_task_loses_nothing(server: ScriptedServer) -> None:
+    server.delay = 0.3
+    client = TelemetryClient(make_config(server.url, batch_size=2))
+    loop = asyncio.new_event_loop()
+
+    async def main() -> None:
+        await client.start_async()
+        for _ in range(4):
+            client.track(make_event())
+        await asyncio.sleep(0.1)  # the task has a batch in flight now
+
+    loop.run_until_complete(main())
+    loop.close()  # no stop_async(), no cancel: the task is frozen mid-request
+    stats = client.stats()
+    assert stats.in_flight + stats.queued == 4
+    client.stop()  # takes the frozen task's work back and delivers it
+    assert client.stats().sent == 4
+    assert len(set(server.event_ids())) == 4
