@@ -14,7 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mosaicstack_telemetry._answers import read_events_answer, read_predictions_answer
+from mosaicstack_telemetry._answers import (
+    decode_json,
+    read_events_answer,
+    read_predictions_answer,
+)
 from mosaicstack_telemetry._config import TelemetryConfig
 from mosaicstack_telemetry._log import RateLimitedLog, logger
 from mosaicstack_telemetry._models import (
@@ -320,10 +324,17 @@ class Sender:
         return False
 
     def _accepted(self, count: int, raw: RawResponse | None) -> None:
-        assert self._transport is not None
         assert raw is not None
-        parsed = self._transport.parse(self._transport.events_api, raw)
-        verdict = read_events_answer(None if parsed is None else parsed.to_dict(), count)
+        # Read from the JSON itself, not the generated client's all-or-nothing parse: each
+        # result is judged on its own (_answers), and the reason for any failure is kept.
+        body, why = decode_json(raw.content)
+        verdict = read_events_answer(body, count, reason=why)
+        if verdict.reason is not None:
+            logger.debug(
+                "Part of a 2xx answer could not be read: %s; it began %r",
+                verdict.reason,
+                (raw.content or b"")[:200],
+            )
         if not verdict.readable:
             # 2xx without a readable body: the server has the batch; count it as sent.
             self._log.log(
@@ -332,15 +343,24 @@ class Sender:
                 "The server accepted a batch of %d events with an unreadable response body",
                 count,
             )
-        self._stats.add("sent", verdict.accepted)
+        self._stats.add("sent", verdict.sent)
+        self._stats.add("duplicate", verdict.duplicate)
         self._stats.add("rejected", verdict.rejected)
+        for status in verdict.unknown_statuses:
+            self._log.log(
+                logging.WARNING,
+                f"status-{status}",
+                "The server answered the event status %r, which this SDK does not know; "
+                "such events are counted as sent and not re-sent (a newer SDK may know it)",
+                status,
+            )
         if verdict.rejections:
             self._log.log(
                 logging.WARNING,
                 "rejected",
                 "The server rejected %d events: %s",
                 len(verdict.rejections),
-                "; ".join(verdict.rejections),
+                "; ".join(map(str, verdict.rejections)),
             )
 
     @staticmethod

@@ -140,9 +140,9 @@ def _generated() -> tuple[ModuleType, ModuleType, Any]:
     # Imported lazily: the attrs client is only needed once something is sent.
     from _mosaicstack_telemetry_generated.client import AuthenticatedClient
     from _mosaicstack_telemetry_generated.client.api.events import submit_events_batch
-    from _mosaicstack_telemetry_generated.client.api.predictions import get_predictions_batch
+    from _mosaicstack_telemetry_generated.client.api.predictions import query_predictions_batch
 
-    return submit_events_batch, get_predictions_batch, AuthenticatedClient
+    return submit_events_batch, query_predictions_batch, AuthenticatedClient
 
 
 class Transport:

@@ -50,7 +50,7 @@ CONFIG = SchemathesisConfig.from_dict(
                 "checks": {"positive_data_acceptance": {"expected-statuses": ["202"]}},
             },
             {
-                "include-operation-id": "get_predictions_batch",
+                "include-operation-id": "query_predictions_batch",
                 "checks": {"positive_data_acceptance": {"expected-statuses": ["200"]}},
             },
         ],
