@@ -387,7 +387,8 @@ def test_build_response_parses_a_200() -> None:
         for s in ("400", "401", "403", "408", "413", "429", "500", "502", "503", "504")
     ]
     + [
-        (query_predictions_batch, s) for s in ("400", "408", "413", "429", "500", "502", "503", "504")
+        (query_predictions_batch, s)
+        for s in ("400", "408", "413", "429", "500", "502", "503", "504")
     ],
 )
 def test_documented_errors_parse_as_error_response(module: Any, status: str) -> None:
