@@ -57,7 +57,8 @@ def write(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> tuple[Pat
     released.write_text(CONTRACT.read_text(encoding="utf-8"), encoding="utf-8")
     changed = copy.deepcopy(TODAY)
     change(changed)
-    working.write_text(yaml.safe_dump(changed, sort_keys=False), encoding="utf-8")
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    working.write_text(yaml.dump(changed, Dumper=dumper, sort_keys=False), encoding="utf-8")
     return released, working
 
 

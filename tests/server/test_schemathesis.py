@@ -172,3 +172,6 @@ def test_the_run_covered_every_status() -> None:
         pytest.skip("test_contract did not run (deselected)")
     for status in ("accepted", "rejected", "duplicate", "202", "415"):
         assert SEEN[status], f"schemathesis never saw {status}: {dict(SEEN)}"
+    # The examples phase ran: the contract's example events were stored.
+    examples = next(iter(_EXAMPLE["examples"].values()))["value"]["events"]
+    assert {e["event_id"] for e in examples} <= set(STORED), "the examples were not sent"
