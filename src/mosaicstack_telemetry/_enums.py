@@ -13,8 +13,6 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
-
 
 class _StrEnum(str, Enum):
     """A `str` enum whose `str()` and f-string are its value on every Python version.
@@ -169,6 +167,16 @@ def _require_median(value: dict[str, int]) -> dict[str, int]:
     return value
 
 
+class _RequireMedian:
+    """pydantic metadata: the map must hold `median`. (Not `AfterValidator`, so importing the
+    enums does not import pydantic: the CLI and the pytest plugin use them without it.)"""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(_require_median, handler(source))
+
+
 #: `cost_usd_micros` / `duration_ms`: a dict of integer statistics whose `median` is always there
 #: (`data.cost_usd_micros["median"]`), whatever other statistics a server adds.
-MedianStats = Annotated[dict[str, int], AfterValidator(_require_median)]
+MedianStats = Annotated[dict[str, int], _RequireMedian()]
