@@ -45,6 +45,25 @@ def _run(cmd: list[str], env: dict[str, str]) -> None:
         sys.exit(f"failed: {' '.join(cmd)}")
 
 
+def open_enums_as_strings(contract: Path, dest: Path) -> Path:
+    """The contract for openapi-python-client: every `x-open-enum` schema as a plain string.
+
+    An open enum is a set of response values a newer server may extend. datamodel-code-generator
+    maps them to hand-written open enums (type-overrides); openapi-python-client has no such
+    option and its Literal checks would fail a whole answer over one new value, so it is given
+    these schemas without their `enum`. Request enums are untouched (and stay strict).
+    """
+    import yaml
+
+    doc = yaml.safe_load(contract.read_text(encoding="utf-8"))
+    for schema in doc["components"]["schemas"].values():
+        if schema.get("x-open-enum"):
+            for key in ("enum", "x-enum-varnames", "x-enum-descriptions"):
+                schema.pop(key, None)
+    dest.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return dest
+
+
 def generate(out: Path) -> None:
     """Write the whole generated package into `out` (which must not exist)."""
     env = dict(os.environ)
@@ -62,7 +81,7 @@ def generate(out: Path) -> None:
             _bin("openapi-python-client"),
             "generate",
             "--path",
-            CONTRACT,
+            str(open_enums_as_strings(ROOT / CONTRACT, out.parent / "openapi-python-client.yaml")),
             "--config",
             "scripts/openapi-python-client.yaml",
             "--custom-template-path",

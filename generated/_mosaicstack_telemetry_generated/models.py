@@ -7,10 +7,14 @@ from uuid import UUID
 
 from mosaicstack_telemetry._enums import (
     Complexity,
+    Confidence,
+    EventStatus,
     Harness,
+    MedianStats,
     Outcome,
     Provider,
     QualityGate,
+    RejectionCode,
     RepoSizeCategory,
     TaskType,
 )
@@ -19,7 +23,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 class TaskCompletionEvent(BaseModel):
     """
-    One completed AI coding task (event schema version 1.0).
+    One completed AI coding task (event schema version 1.0). An optional field left out takes
+    its `default`; clients leave out optional fields at their default, except those marked
+    `x-always-send`.
+
     """
 
     model_config = ConfigDict(
@@ -37,7 +44,13 @@ class TaskCompletionEvent(BaseModel):
             description="Unique event identifier (UUIDv4); the server assigns one when it is absent. Used to de-duplicate re-sent events."
         ),
     ] = None
-    schema_version: Annotated[str, Field(description="Event schema version.")] = "1.0"
+    schema_version: Annotated[
+        str,
+        Field(
+            description="Event schema version. Always sent, so a server whose default moves on still reads the event as the version it was written in.",
+            json_schema_extra={"x-always-send": True},
+        ),
+    ] = "1.0"
     timestamp: Annotated[
         AwareDatetime | None,
         Field(
@@ -133,18 +146,31 @@ class BatchEventResult(BaseModel):
     The server's verdict on one event of a batch.
     """
 
+    index: Annotated[
+        int | None,
+        Field(
+            description="The event's position in the request (0-based). Absent only from servers older than 1.1.",
+            ge=0,
+        ),
+    ] = None
     event_id: Annotated[
         UUID,
         Field(
-            description="The event's identifier (the nil UUID when the event carried no readable one)."
+            description="The event's identifier (the nil UUID when the event carried no readable one; `index` then says which it was)."
         ),
     ]
-    status: Annotated[
-        str,
-        Field(description="`accepted` or `rejected`.", pattern="^(accepted|rejected)$"),
-    ]
+    status: EventStatus
+    code: Annotated[
+        RejectionCode | None,
+        Field(
+            description="Why the event was rejected, for machines; null unless `status` is `rejected`."
+        ),
+    ] = None
     error: Annotated[
-        str | None, Field(description="Why the event was rejected; null when accepted.")
+        str | None,
+        Field(
+            description="Why the event was rejected, for people (at most 500 characters); null unless `status` is `rejected`."
+        ),
     ] = None
 
 
@@ -153,8 +179,17 @@ class BatchEventResponse(BaseModel):
     Response of `POST /v1/events/batch`.
     """
 
-    accepted: Annotated[int, Field(description="Count of accepted events.", ge=0)]
+    accepted: Annotated[
+        int, Field(description="Count of events stored by this request.", ge=0)
+    ]
     rejected: Annotated[int, Field(description="Count of rejected events.", ge=0)]
+    duplicate: Annotated[
+        int,
+        Field(
+            description="Count of events this instance had already stored (re-sends). Absent only from servers older than 1.1.",
+            ge=0,
+        ),
+    ] = 0
     results: Annotated[
         list[BatchEventResult],
         Field(description="One result per event, in request order."),
@@ -248,13 +283,13 @@ class PredictionData(BaseModel):
     input_tokens: TokenDistribution
     output_tokens: TokenDistribution
     cost_usd_micros: Annotated[
-        dict[str, int],
+        MedianStats,
         Field(
             description="Cost statistics in microdollars; `median` is always present."
         ),
     ]
     duration_ms: Annotated[
-        dict[str, int],
+        MedianStats,
         Field(
             description="Duration statistics in milliseconds; `median` is always present."
         ),
@@ -279,13 +314,7 @@ class PredictionMetadata(BaseModel):
             le=3,
         ),
     ]
-    confidence: Annotated[
-        str,
-        Field(
-            description="`high` (100+ exact), `medium` (30-99 exact), `low` (<30 or any fallback) or `none` (no data).",
-            pattern="^(high|medium|low|none)$",
-        ),
-    ]
+    confidence: Confidence
     last_updated: Annotated[
         AwareDatetime | None,
         Field(description="When the prediction was last computed."),
@@ -332,18 +361,27 @@ class ValidationErrorItem(BaseModel):
 
     loc: Annotated[
         list[str | int],
-        Field(description="Where the failure is, as a path into the body."),
+        Field(
+            description="Where the failure is, as a path into the body.", max_length=16
+        ),
     ]
-    msg: Annotated[str, Field(description="What is wrong.")]
-    type: Annotated[str, Field(description="A machine-readable error kind.")]
+    msg: Annotated[
+        str,
+        Field(description="What is wrong (at most 300 characters).", max_length=300),
+    ]
+    type: Annotated[
+        str, Field(description="A machine-readable error kind.", max_length=64)
+    ]
 
 
 class ErrorResponse(BaseModel):
     """
-    The body of every error response.
+    The body of every error response; its size is bounded whatever the request held.
     """
 
     detail: Annotated[
         str | list[ValidationErrorItem],
-        Field(description="A message, or (422 only) a list of validation failures."),
+        Field(
+            description="A message (at most 1,000 characters), or (422 only) at most 20 validation failures."
+        ),
     ]

@@ -1,12 +1,17 @@
-"""The seven enums of the event schema, hand-written so they are the SDK's public types.
+"""The contract's enums, hand-written so they are the SDK's public types.
 
 The generated pydantic models import these (see `type-overrides` in pyproject.toml) instead of
-generating their own; a test proves their values equal the contract's.
+generating their own; a test proves their members equal the contract's. The seven enums of the
+event are closed: the SDK sends only what the contract lists. The enums of the answers
+(`x-open-enum` in the contract) are open: a newer server may send a value this SDK does not
+know, which is kept as it is instead of failing the whole answer. `MedianStats` is here for the
+same reason (the one other shape the generated models import): it is not an enum.
 """
 
 from __future__ import annotations
 
 from enum import Enum
+from typing import Annotated, Any
 
 
 class _StrEnum(str, Enum):
@@ -101,3 +106,77 @@ class RepoSizeCategory(_StrEnum):
     MEDIUM = "medium"  # 10,000-100,000: standard applications
     LARGE = "large"  # 100,000-1,000,000: large applications, monorepos
     HUGE = "huge"  # > 1,000,000: enterprise codebases
+
+
+class _OpenStrEnum(_StrEnum):
+    """A `_StrEnum` that keeps a value it does not know as an extra, nameless member.
+
+    `Confidence("very_high")` is a `Confidence` whose value (and `str()`) is `"very_high"` and
+    whose `known` is False; pydantic calls `_missing_` too, so a model keeps it instead of
+    failing. Such members are not listed by iteration and are not singletons (compare with ==).
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = None  # type: ignore[assignment]  # no member has this value
+        member._value_ = value
+        return member
+
+    @property
+    def known(self) -> bool:
+        """Whether this SDK knows the value (False: a newer server sent it)."""
+        return self._name_ is not None
+
+
+class EventStatus(_OpenStrEnum):
+    """What the server did with one event of a batch (open: unknown values are delivered)."""
+
+    ACCEPTED = "accepted"  # Stored
+    REJECTED = "rejected"  # Not stored; code and error say why
+    DUPLICATE = "duplicate"  # Already stored for this instance; the first copy was kept
+
+
+class RejectionCode(_OpenStrEnum):
+    """Why the server rejected an event, for machines (open)."""
+
+    INVALID_EVENT = "invalid_event"  # The event breaks TaskCompletionEvent
+    INSTANCE_MISMATCH = "instance_mismatch"  # instance_id is not the key's instance
+
+
+class Confidence(_OpenStrEnum):
+    """How far a prediction can be trusted (open: unknown values rank as `LOW`)."""
+
+    HIGH = "high"  # 100+ samples, exact dimension match
+    MEDIUM = "medium"  # 30-99 samples, exact dimension match
+    LOW = "low"  # Fewer than 30 samples, or a fallback was used
+    NONE = "none"  # No data; prediction is None
+
+    @property
+    def effective(self) -> Confidence:
+        """The level to act on: itself when known, else `LOW`, the lowest confidence a
+        prediction can have (a value this SDK cannot interpret never earns more trust)."""
+        return self if self.known else Confidence.LOW
+
+
+def _require_median(value: dict[str, int]) -> dict[str, int]:
+    if "median" not in value:
+        raise ValueError("median is required")
+    return value
+
+
+class _RequireMedian:
+    """pydantic metadata: the map must hold `median`. (Not `AfterValidator`, so importing the
+    enums does not import pydantic: the CLI and the pytest plugin use them without it.)"""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(_require_median, handler(source))
+
+
+#: `cost_usd_micros` / `duration_ms`: a dict of integer statistics whose `median` is always there
+#: (`data.cost_usd_micros["median"]`), whatever other statistics a server adds.
+MedianStats = Annotated[dict[str, int], _RequireMedian()]

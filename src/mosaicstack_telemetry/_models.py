@@ -2,8 +2,11 @@
 
 Constraints, field names and types come from the generated models (from the contract); this
 module adds only what a contract cannot express: a fresh UUIDv4 `event_id` and a `timestamp`
-of now (UTC) per event, and naive timestamps taken as local time. Response types are the
-generated classes themselves, so nested objects are instances of the public names.
+of now (UTC) per event, naive timestamps taken as local time, and the contract's rule for
+writing: an optional field at its `default` is left out of the JSON (the server applies the same
+default), unless the contract marks it `x-always-send`. So a field added to the contract changes
+nothing the SDK sends until a user sets it. Response types are the generated classes themselves,
+so nested objects are instances of the public names.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from uuid import UUID, SafeUUID, uuid4
 
 import annotated_types
 from _mosaicstack_telemetry_generated import models as _gen
-from pydantic import Field, TypeAdapter, field_validator
+from pydantic import ConfigDict, Field, TypeAdapter, field_validator
+from pydantic.fields import FieldInfo
 
 
 def _utc_now() -> datetime:
@@ -53,7 +57,14 @@ new_event_id = _check_fast_uuid4()
 
 
 class TaskCompletionEvent(_gen.TaskCompletionEvent):
-    """A single telemetry event: one completed AI coding task (event schema version 1.0)."""
+    """A single telemetry event: one completed AI coding task (event schema version 1.0).
+
+    Its JSON (`model_dump_json()`, `model_dump()`, what the SDK sends) leaves out each optional
+    field whose value is its contract default, except `schema_version` (`OMITTED_AT_DEFAULT`).
+    """
+
+    # Built on first use, after _omit_defaults() below has marked its fields: one schema build.
+    model_config = ConfigDict(defer_build=True)
 
     event_id: Annotated[UUID, Field(description="Unique event identifier (UUIDv4).")] = Field(
         default_factory=new_event_id
@@ -70,6 +81,46 @@ class TaskCompletionEvent(_gen.TaskCompletionEvent):
         if value.tzinfo is timezone.utc:
             return value
         return value.astimezone(timezone.utc)
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+def _is_empty(value: object) -> bool:
+    return not value
+
+
+def _omit_when(default: object) -> Callable[[object], bool]:
+    if default is None:
+        return _is_none
+    if isinstance(default, (list, dict, str)) and not default:
+        return _is_empty
+    return lambda value: bool(value == default)
+
+
+def _always_sent(info: FieldInfo) -> bool:
+    extra = info.json_schema_extra
+    return isinstance(extra, dict) and bool(extra.get("x-always-send"))
+
+
+def _omit_defaults(model: type[TaskCompletionEvent]) -> tuple[str, ...]:
+    """Mark every optional field with a plain contract default to be left out at that default.
+
+    Fields with a default factory (`event_id`, `timestamp`: fresh per event) and fields the
+    contract marks `x-always-send` are always written. Returns the names marked.
+    """
+    omitted = []
+    for name, info in model.model_fields.items():
+        if info.is_required() or info.default_factory is not None or _always_sent(info):
+            continue
+        info.exclude_if = _omit_when(info.default)
+        omitted.append(name)
+    return tuple(omitted)
+
+
+#: The event fields left out of the JSON while at their contract default.
+OMITTED_AT_DEFAULT = _omit_defaults(TaskCompletionEvent)
 
 
 def _max_len(model: type[Any], field: str) -> int:
@@ -95,16 +146,18 @@ class BatchEventRequest(_gen.BatchEventRequest):
 
 
 _EVENTS = TypeAdapter(list[TaskCompletionEvent])
+_EVENT = TypeAdapter(TaskCompletionEvent)
 
 
 def dump_events_body(events: Sequence[TaskCompletionEvent]) -> bytes:
-    """The body of `POST /v1/events/batch`, straight from pydantic to JSON bytes."""
+    """The body of `POST /v1/events/batch`, straight from pydantic to JSON bytes (fields at
+    their default left out, see `OMITTED_AT_DEFAULT`)."""
     return b'{"events":' + _EVENTS.dump_json(list(events)) + b"}"
 
 
 def dump_event(event: TaskCompletionEvent) -> bytes:
     """One event's JSON exactly as a batch body carries it (the spool stores this)."""
-    return event.model_dump_json().encode()
+    return _EVENT.dump_json(event)
 
 
 BatchEventResponse = _gen.BatchEventResponse

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mosaicstack_telemetry._answers import read_events_answer, read_predictions_answer
+from mosaicstack_telemetry._answers import read_events_answer, read_predictions_verdict
 from mosaicstack_telemetry._cache import PredictionCache
 from mosaicstack_telemetry._errors import DeliveryError
 from mosaicstack_telemetry._log import RateLimitedLog, logger
@@ -179,7 +179,13 @@ class EventSource:
         if answer.dry_run:
             self.stats.add("dry_run", count)
             return
-        verdict = read_events_answer(answer.data, count)
+        verdict = read_events_answer(answer.data, count, reason=answer.problem)
+        if verdict.reason is not None:
+            logger.debug(
+                "Part of a 2xx answer could not be read: %s; it began %r",
+                verdict.reason,
+                (answer.content or b"")[:200],
+            )
         if not verdict.readable:
             # 2xx without a readable body: the server has the batch; count it as sent.
             self._log.log(
@@ -188,18 +194,24 @@ class EventSource:
                 "The server accepted a batch of %d events with an unreadable response body",
                 count,
             )
-            logger.debug(
-                "Unreadable events answer (%s): %r", answer.problem, (answer.content or b"")[:200]
-            )
-        self.stats.add("sent", verdict.accepted)
+        self.stats.add("sent", verdict.sent)
+        self.stats.add("duplicate", verdict.duplicate)
         self.stats.add("rejected", verdict.rejected)
+        for status in verdict.unknown_statuses:
+            self._log.log(
+                logging.WARNING,
+                f"status-{status}",
+                "The server answered the event status %r, which this SDK does not know; "
+                "such events are counted as sent and not re-sent (a newer SDK may know it)",
+                status,
+            )
         if verdict.rejections:
             self._log.log(
                 logging.WARNING,
                 "rejected",
                 "The server rejected %d events: %s",
                 len(verdict.rejections),
-                "; ".join(verdict.rejections),
+                "; ".join(map(str, verdict.rejections)),
             )
 
     def _finish(self, items: list[Any]) -> None:
@@ -273,17 +285,30 @@ class PredictionSource:
     def settle(self, settle: Settle) -> None:
         queries = settle.job.items
         if settle.how == "delivered" and settle.answer is not None:
-            results = read_predictions_answer(settle.answer.data, len(queries))
-            if results is None:
+            answer = settle.answer
+            verdict = read_predictions_verdict(answer.data, len(queries), reason=answer.problem)
+            if verdict.reason is not None:
+                logger.debug(
+                    "Part of a predictions answer could not be read: %s; it began %r",
+                    verdict.reason,
+                    (answer.content or b"")[:200],
+                )
+            if not verdict.readable:
                 self._log.log(
                     logging.ERROR,
                     "bad-predictions",
-                    "The server's predictions response could not be read; "
-                    "the cache keeps its old entries",
+                    "Some of the server's predictions could not be read; the cache keeps its "
+                    "old entries for those",
                 )
-                logger.debug("Unreadable predictions answer: %s", settle.answer.problem)
-                return
-            for query, response in zip(queries, results, strict=True):
+            for confidence in verdict.unknown_confidences:
+                self._log.log(
+                    logging.WARNING,
+                    f"confidence-{confidence}",
+                    "The server answered the confidence %r, which this SDK does not know; "
+                    "it is kept as sent and ranks as low",
+                    confidence,
+                )
+            for query, response in zip(queries, verdict.results, strict=True):
                 if response is not None:
                     self._cache.put(query, response)
         elif settle.how in ("dropped", "back", "kept"):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 class TelemetryStats:
     """A snapshot of a client's counters (see `TelemetryClient.stats()`)."""
 
-    sent: int = 0  #: events the server accepted
+    sent: int = 0  #: events the server accepted (with a status unknown to the SDK, too)
     rejected: int = 0  #: events the server rejected individually inside a 202
     dry_run: int = 0  #: events serialized and logged instead of sent (dry-run)
     retried: int = 0  #: request attempts that were retried
@@ -20,9 +20,12 @@ class TelemetryStats:
     evicted: int = 0  #: events evicted because the queue was full
     queued: int = 0  #: events in the queue now
     spooled: int = 0  #: events in the durable spool now (0 without one)
+    last_error: str | None = None  #: the most recent failure, if any
+    #: events the server had already stored for this instance (re-sends that landed before);
+    #: delivered, never re-sent
+    duplicate: int = 0
     in_flight: int = 0  #: events taken from memory into a request not answered yet
     internal_errors: int = 0  #: flushes that failed unexpectedly (logged); the sender goes on
-    last_error: str | None = None  #: the most recent failure, if any
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class FlushResult:
     rejected: int  #: events the server rejected individually
     dropped: int  #: events dropped (a status retrying cannot fix, or unserializable)
     remaining: int  #: events still queued: the deadline passed before they could be sent
+    duplicate: int = 0  #: events the server already had (delivered before; not re-sent)
 
     @classmethod
     def between(cls, before: TelemetryStats, after: TelemetryStats) -> FlushResult:
@@ -41,6 +45,7 @@ class FlushResult:
             rejected=after.rejected - before.rejected,
             dropped=sum(after.dropped.values()) - sum(before.dropped.values()),
             remaining=after.queued + after.spooled,
+            duplicate=after.duplicate - before.duplicate,
         )
 
 
@@ -50,7 +55,7 @@ class Stats:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.sent = self.rejected = self.dry_run = self.retried = self.requeued = 0
-        self.in_flight = self.internal_errors = 0
+        self.in_flight = self.internal_errors = self.duplicate = 0
         self.dropped: Counter[str] = Counter()
         self.last_error: str | None = None
 
@@ -81,4 +86,5 @@ class Stats:
                 in_flight=self.in_flight,
                 internal_errors=self.internal_errors,
                 last_error=self.last_error,
+                duplicate=self.duplicate,
             )

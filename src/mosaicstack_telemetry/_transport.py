@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from mosaicstack_telemetry import _budgeted as budgeted
+from mosaicstack_telemetry._answers import decode_json
 from mosaicstack_telemetry._budgeted import READ_SLICE, sync_transport
 from mosaicstack_telemetry._config import TelemetryConfig
 from mosaicstack_telemetry._wire import EVENTS, PREDICTIONS, Answer, Budget, Request, WireError
@@ -34,9 +35,9 @@ def _generated() -> tuple[ModuleType, ModuleType, Any]:
     # Imported lazily: the attrs client is only needed once something is sent.
     from _mosaicstack_telemetry_generated.client import AuthenticatedClient
     from _mosaicstack_telemetry_generated.client.api.events import submit_events_batch
-    from _mosaicstack_telemetry_generated.client.api.predictions import get_predictions_batch
+    from _mosaicstack_telemetry_generated.client.api.predictions import query_predictions_batch
 
-    return submit_events_batch, get_predictions_batch, AuthenticatedClient
+    return submit_events_batch, query_predictions_batch, AuthenticatedClient
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -89,7 +90,6 @@ class HttpWire:
         self._async: Any = None
         self._async_loop: asyncio.AbstractEventLoop | None = None
         events_api, predictions_api, self._client_cls = _generated()
-        self._apis = {EVENTS: events_api, PREDICTIONS: predictions_api}
         # Method and path of each operation, taken from the generated code once.
         self._routes = {
             EVENTS: _route(events_api, _empty_events_body()),
@@ -189,34 +189,13 @@ class HttpWire:
     ) -> Answer:
         data, problem = None, None
         if 200 <= response.status_code < 300:
-            data, problem = self._parse(request.operation, response, content)
+            # Decoded here, judged by `_answers` result by result: the generated client's
+            # parse is all-or-nothing, and one result a newer server words differently must
+            # cost only itself.
+            data, problem = decode_json(content)
         return Answer(
-            response.status_code,
-            response.headers,
-            content,
-            time.monotonic() - start,
-            data,
-            problem,
+            response.status_code, response.headers, content, time.monotonic() - start, data, problem
         )
-
-    def _parse(
-        self, operation: str, response: httpx.Response, content: bytes | None
-    ) -> tuple[dict[str, Any] | None, str | None]:
-        """The body as the generated endpoint parses it, as a dict; or why it could not be."""
-        if content is None:
-            return None, f"the body is larger than {MAX_RESPONSE_BYTES} bytes"
-        complete = httpx.Response(response.status_code, headers=response.headers, content=content)
-        try:
-            built = self._apis[operation]._build_response(
-                client=self._sync_client(), response=complete
-            )
-            parsed = built.parsed
-            if parsed is None:
-                return None, f"HTTP {response.status_code} is not an answer the contract defines"
-            data: dict[str, Any] = parsed.to_dict()
-        except Exception as exc:  # HTML, truncated JSON, a wrong shape
-            return None, f"{type(exc).__name__}: {exc}"
-        return data, None
 
     def close(self) -> None:
         """Close the sync pool; a later request opens a new one."""

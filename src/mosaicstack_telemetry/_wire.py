@@ -43,14 +43,14 @@ class Budget:
 
 @dataclass(frozen=True)
 class Answer:
-    """An HTTP answer. `data` is the body as the operation's generated parser read it (a dict),
-    or None when it could not be read; `problem` then says why."""
+    """An HTTP answer. `data` is a 2xx body decoded from JSON, or None when it could not be
+    decoded (`problem` then says why); `_answers` judges what it means."""
 
     status: int
     headers: Mapping[str, str] = field(default_factory=dict)
     content: bytes | None = b""  # None: larger than the wire reads
     elapsed: float = 0.0
-    data: dict[str, Any] | None = None
+    data: Any = None
     problem: str | None = None
     dry_run: bool = False  # nothing was sent: the dry-run wire's answer
 

@@ -21,7 +21,20 @@ CONTRACT_PATH = ROOT / "openapi" / "telemetry-v1.yaml"
 
 EVENTS_PATH = "/v1/events/batch"
 PREDICTIONS_PATH = "/v1/predictions/batch"
-ERROR_STATUSES = ["400", "401", "403", "408", "413", "422", "429", "500", "502", "503", "504"]
+ERROR_STATUSES = [
+    "400",
+    "401",
+    "403",
+    "408",
+    "413",
+    "415",
+    "422",
+    "429",
+    "500",
+    "502",
+    "503",
+    "504",
+]
 PUBLIC_ERROR_STATUSES = [s for s in ERROR_STATUSES if s not in {"401", "403"}]
 ERROR_SCHEMA_REF = "#/components/schemas/ErrorResponse"
 
@@ -90,7 +103,7 @@ def test_exactly_the_two_operations(contract: dict[str, Any]) -> None:
     }
     assert found == {
         (EVENTS_PATH, "post", "submit_events_batch"),
-        (PREDICTIONS_PATH, "post", "get_predictions_batch"),
+        (PREDICTIONS_PATH, "post", "query_predictions_batch"),
     }
 
 
@@ -125,15 +138,23 @@ def test_request_and_success_bodies(
 ) -> None:
     op = operation(contract, path)
     assert op["requestBody"]["required"] is True
-    assert op["requestBody"]["content"] == {
-        "application/json": {"schema": {"$ref": f"#/components/schemas/{request_schema}"}}
-    }
+    assert list(op["requestBody"]["content"]) == ["application/json"]
+    media = op["requestBody"]["content"]["application/json"]
+    assert media["schema"] == {"$ref": f"#/components/schemas/{request_schema}"}
+    assert media["examples"], "every request body has examples (schemathesis's examples phase)"
     successes = [s for s in op["responses"] if s.startswith("2")]
     assert successes == [success]
     body = resolve(contract, op["responses"][success])
-    assert body["content"] == {
-        "application/json": {"schema": {"$ref": f"#/components/schemas/{response_schema}"}}
-    }
+    assert list(body["content"]) == ["application/json"]
+    answer = body["content"]["application/json"]
+    assert answer["schema"] == {"$ref": f"#/components/schemas/{response_schema}"}
+    assert answer["examples"]
+
+
+def test_the_202_example_mixes_every_status(contract: dict[str, Any]) -> None:
+    examples = operation(contract, EVENTS_PATH)["responses"]["202"]["content"]["application/json"]
+    statuses = {r["status"] for e in examples["examples"].values() for r in e["value"]["results"]}
+    assert statuses == set(schema(contract, "EventStatus")["enum"])
 
 
 @pytest.mark.parametrize(
@@ -171,13 +192,27 @@ def test_429_declares_retry_after(contract: dict[str, Any], path: str) -> None:
     assert any(v.endswith(" GMT") for v in examples)
 
 
+# Declared response headers: Retry-After on 429 (always) and 503 (when sent), and the
+# challenge on 401 (RFC 9110).
+HEADERS = {
+    "429": {"Retry-After": True},
+    "503": {"Retry-After": False},
+    "401": {"WWW-Authenticate": True},
+}
+
+
 @pytest.mark.parametrize(
     ("path", "status"),
-    [(EVENTS_PATH, s) for s in ERROR_STATUSES if s != "429"]
-    + [(PREDICTIONS_PATH, s) for s in PUBLIC_ERROR_STATUSES if s != "429"],
+    [(EVENTS_PATH, s) for s in ERROR_STATUSES]
+    + [(PREDICTIONS_PATH, s) for s in PUBLIC_ERROR_STATUSES],
 )
-def test_only_429_has_headers(contract: dict[str, Any], path: str, status: str) -> None:
-    assert "headers" not in resolve(contract, operation(contract, path)["responses"][status])
+def test_declared_response_headers(contract: dict[str, Any], path: str, status: str) -> None:
+    response = resolve(contract, operation(contract, path)["responses"][status])
+    headers = {
+        name: resolve(contract, header)["required"]
+        for name, header in response.get("headers", {}).items()
+    }
+    assert headers == HEADERS.get(status, {})
 
 
 def test_error_response_schema(contract: dict[str, Any]) -> None:
@@ -227,9 +262,11 @@ def test_request_items_forbid_unknown_fields(contract: dict[str, Any], name: str
 def test_integer_maps_require_median(contract: dict[str, Any], field: str) -> None:
     data = schema(contract, "PredictionData")
     assert field in data["required"]
-    prop = data["properties"][field]
+    prop = resolve(contract, data["properties"][field])
     assert prop["type"] == "object"
     assert prop["required"] == ["median"]
+    # Declared under properties too, so other ecosystems' generators type it (issue 14).
+    assert prop["properties"]["median"]["type"] == "integer"
     assert prop["additionalProperties"] == {"type": "integer"}
 
 
@@ -241,4 +278,36 @@ def test_no_prediction_is_null_and_fallback_levels(contract: dict[str, Any]) -> 
     ]
     metadata = schema(contract, "PredictionMetadata")["properties"]
     assert (metadata["fallback_level"]["minimum"], metadata["fallback_level"]["maximum"]) == (-1, 3)
-    assert metadata["confidence"]["pattern"] == "^(high|medium|low|none)$"
+    confidence = resolve(contract, metadata["confidence"])
+    assert confidence["enum"] == ["high", "medium", "low", "none"]
+    assert confidence["x-open-enum"] is True
+
+
+def test_statuses_are_enums_not_patterns(contract: dict[str, Any]) -> None:
+    """Other ecosystems' generators type an enum exactly; a pattern reads as any string."""
+    result = schema(contract, "BatchEventResult")["properties"]
+    status = resolve(contract, result["status"])
+    assert status["enum"] == ["accepted", "rejected", "duplicate"]
+    assert status["x-open-enum"] is True
+    found = [
+        (name, prop)
+        for name, s in contract["components"]["schemas"].items()
+        for prop, value in s.get("properties", {}).items()
+        if "pattern" in value
+    ]
+    assert found == []
+
+
+def test_limits_and_idempotency_are_described(contract: dict[str, Any]) -> None:
+    text = contract["info"]["description"]
+    for needle in ("1 to 100 events", "1 to 50 queries", "1 MiB", "415", "duplicate"):
+        assert needle in text
+    assert contract["info"]["contact"]["url"]
+
+
+def test_every_always_sent_field_has_a_default(contract: dict[str, Any]) -> None:
+    """x-always-send only makes sense on an optional field with a default (schema_version)."""
+    event = schema(contract, "TaskCompletionEvent")
+    marked = [n for n, p in event["properties"].items() if p.get("x-always-send")]
+    assert marked == ["schema_version"]
+    assert all("default" in event["properties"][n] for n in marked)

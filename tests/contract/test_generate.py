@@ -73,7 +73,7 @@ def test_every_generated_file_starts_with_the_header() -> None:
         "client/__init__.py",
         "client/client.py",
         "client/api/events/submit_events_batch.py",
-        "client/api/predictions/get_predictions_batch.py",
+        "client/api/predictions/query_predictions_batch.py",
     } <= set(files)
     for name, text in files.items():
         assert text.splitlines()[0] == HEADER, f"generated/{name} lacks the header"

@@ -24,7 +24,7 @@ import pytest
 import yaml
 from _mosaicstack_telemetry_generated.client import AuthenticatedClient, Client, errors
 from _mosaicstack_telemetry_generated.client.api.events import submit_events_batch
-from _mosaicstack_telemetry_generated.client.api.predictions import get_predictions_batch
+from _mosaicstack_telemetry_generated.client.api.predictions import query_predictions_batch
 from _mosaicstack_telemetry_generated.client.models import (
     BatchEventRequest,
     BatchEventResponse,
@@ -262,7 +262,7 @@ def test_events_request_kwargs_match_the_contract() -> None:
 
 def test_predictions_request_kwargs_match_the_contract() -> None:
     body = PredictionBatchRequest.from_dict(QUERIES_PAYLOAD)
-    kwargs = get_predictions_batch._get_kwargs(body=body)
+    kwargs = query_predictions_batch._get_kwargs(body=body)
     assert kwargs["method"].upper() == "POST"
     assert kwargs["url"] == "/v1/predictions/batch"
     assert kwargs["headers"] == {"Content-Type": "application/json"}
@@ -321,7 +321,7 @@ def test_predictions_are_sent_without_a_key(server: CapturingServer) -> None:
     server.reply_status, server.reply_body = 200, PREDICTIONS_RESPONSE
     body = PredictionBatchRequest.from_dict(QUERIES_PAYLOAD)
     with Client(base_url=server.url, timeout=TIMEOUT) as client:
-        response = get_predictions_batch.sync_detailed(client=client, body=body)
+        response = query_predictions_batch.sync_detailed(client=client, body=body)
 
     (seen,) = server.requests
     assert seen.method == "POST"
@@ -336,8 +336,10 @@ def test_predictions_are_sent_without_a_key(server: CapturingServer) -> None:
     assert isinstance(parsed, PredictionBatchResponse)
     found, empty = parsed.results
     assert found.prediction is not None
-    assert found.prediction.cost_usd_micros["median"] == 1234
-    assert found.prediction.duration_ms["median"] == 60_000
+    # The attrs client types the declared median; other statistics stay reachable by key.
+    assert found.prediction.cost_usd_micros.median == 1234
+    assert found.prediction.cost_usd_micros["p90"] == 5678
+    assert found.prediction.duration_ms.median == 60_000
     assert found.prediction.input_tokens.median == 3
     assert found.prediction.correction_factors.input_ == 1.25
     assert found.prediction.quality.success_rate == 0.75
@@ -368,7 +370,7 @@ def test_build_response_parses_a_202() -> None:
 
 def test_build_response_parses_a_200() -> None:
     client = Client(base_url="http://127.0.0.1:9", timeout=TIMEOUT)
-    built = get_predictions_batch._build_response(
+    built = query_predictions_batch._build_response(
         client=client, response=_response(200, PREDICTIONS_RESPONSE)
     )
     assert built.status_code == 200
@@ -385,7 +387,8 @@ def test_build_response_parses_a_200() -> None:
         for s in ("400", "401", "403", "408", "413", "429", "500", "502", "503", "504")
     ]
     + [
-        (get_predictions_batch, s) for s in ("400", "408", "413", "429", "500", "502", "503", "504")
+        (query_predictions_batch, s)
+        for s in ("400", "408", "413", "429", "500", "502", "503", "504")
     ],
 )
 def test_documented_errors_parse_as_error_response(module: Any, status: str) -> None:
@@ -401,7 +404,7 @@ def test_documented_errors_parse_as_error_response(module: Any, status: str) -> 
         assert built.headers["retry-after"] == "30"
 
 
-@pytest.mark.parametrize("module", [submit_events_batch, get_predictions_batch])
+@pytest.mark.parametrize("module", [submit_events_batch, query_predictions_batch])
 def test_422_detail_list_parses_as_items(module: Any) -> None:
     body = {
         "detail": [
@@ -427,7 +430,7 @@ def test_422_detail_list_parses_as_items(module: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("module", "status"), [(get_predictions_batch, 401), (submit_events_batch, 418)]
+    ("module", "status"), [(query_predictions_batch, 401), (submit_events_batch, 418)]
 )
 def test_undocumented_status_is_unexpected(module: Any, status: int) -> None:
     lenient = Client(base_url="http://127.0.0.1:9", timeout=TIMEOUT)
@@ -456,3 +459,37 @@ def test_authenticated_client_repr_hides_the_token() -> None:
         assert TOKEN not in repr(client.with_headers({"X-Extra": "1"}))
     finally:
         httpx_client.close()
+
+
+def test_build_response_keeps_values_a_newer_server_adds() -> None:
+    """Open enums (x-open-enum) are plain strings in the attrs client: a status, a code or a
+    confidence it does not know does not fail the whole answer (scripts/_generate.py)."""
+    events = {
+        "accepted": 0,
+        "rejected": 0,
+        "duplicate": 1,
+        "results": [
+            {
+                "index": 0,
+                "event_id": "9b2f8a3e-7c1d-4e5f-8a9b-0c1d2e3f4a5b",
+                "status": "superseded",
+                "code": "quota_exceeded",
+                "error": None,
+                "unknown_field": True,
+            }
+        ],
+    }
+    built = submit_events_batch._build_response(
+        client=Client(base_url="http://127.0.0.1"),
+        response=httpx.Response(202, json=events),
+    )
+    assert isinstance(built.parsed, BatchEventResponse)
+    assert built.parsed.results[0].status == "superseded"
+    assert built.parsed.to_dict()["results"][0]["code"] == "quota_exceeded"
+    odd = json.loads(json.dumps(PREDICTIONS_RESPONSE))
+    odd["results"][0]["metadata"]["confidence"] = "very_high"
+    built_predictions = query_predictions_batch._build_response(
+        client=Client(base_url="http://127.0.0.1"), response=httpx.Response(200, json=odd)
+    )
+    assert isinstance(built_predictions.parsed, PredictionBatchResponse)
+    assert built_predictions.parsed.results[0].metadata.confidence == "very_high"

@@ -273,7 +273,13 @@ def test_unknown_field_is_rejected(name: str) -> None:
     assert [e["type"] for e in info.value.errors()] == ["extra_forbidden"]
 
 
-@pytest.mark.parametrize("name", sorted(n for n, s in SCHEMAS.items() if s.get("type") == "object"))
+# MedianStatistics is a map in Python (dict[str, int], a type-override): checked below.
+MAPS = {"MedianStatistics"}
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, s in SCHEMAS.items() if s.get("type") == "object" and n not in MAPS)
+)
 def test_extra_forbid_follows_additional_properties(name: str) -> None:
     """Request bodies (additionalProperties: false) forbid unknown fields; response bodies do
     not, so a server that adds a field does not break the SDK."""
@@ -429,3 +435,69 @@ def test_generated_models_import_on_their_own(tmp_path: Path) -> None:
     if result.returncode != 0 and "circular import" not in result.stderr:
         pytest.fail(f"the import failed for another reason:\n{result.stderr}")
     assert result.returncode == 0, result.stderr
+
+
+# --- reading liberally: the answers' open enums and median maps -------------------------------
+
+
+def test_median_maps_are_dicts_with_a_required_median() -> None:
+    """decisions.md: `data.cost_usd_micros['median']` works, whatever other statistics come."""
+    data = {
+        "input_tokens": {"p10": 1, "p25": 2, "median": 3, "p75": 4, "p90": 5},
+        "output_tokens": {"p10": 1, "p25": 2, "median": 3, "p75": 4, "p90": 5},
+        "cost_usd_micros": {"median": 919200, "p90": 2000000},
+        "duration_ms": {"median": 45000},
+        "correction_factors": {"input": 1.0, "output": 1.0},
+        "quality": {"gate_pass_rate": 0.5, "success_rate": 0.5},
+    }
+    parsed = models.PredictionData.model_validate(data)
+    assert parsed.cost_usd_micros["median"] == 919200
+    assert parsed.cost_usd_micros == {"median": 919200, "p90": 2000000}
+    assert type(parsed.duration_ms) is dict
+    with pytest.raises(ValidationError, match="median"):
+        models.PredictionData.model_validate({**data, "duration_ms": {"p90": 1}})
+    with pytest.raises(ValidationError):
+        models.PredictionData.model_validate({**data, "duration_ms": {"median": "slow"}})
+
+
+@pytest.mark.parametrize(
+    ("model", "data", "field"),
+    [
+        (
+            "BatchEventResult",
+            {"event_id": "3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60", "status": "superseded"},
+            "status",
+        ),
+        (
+            "BatchEventResult",
+            {
+                "event_id": "3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60",
+                "status": "rejected",
+                "code": "quota_exceeded",
+            },
+            "code",
+        ),
+        (
+            "PredictionMetadata",
+            {"sample_size": 0, "fallback_level": -1, "confidence": "very_high"},
+            "confidence",
+        ),
+    ],
+)
+def test_open_enums_keep_a_value_they_do_not_know(
+    model: str, data: dict[str, Any], field: str
+) -> None:
+    """A newer server's value is kept as sent (not a failure of the whole answer)."""
+    parsed = getattr(models, model).model_validate(data)
+    value = getattr(parsed, field)
+    assert value == data[field]
+    assert str(value) == data[field]
+    assert value.known is False
+    assert parsed.model_dump(mode="json")[field] == data[field]
+
+
+def test_request_enums_stay_strict() -> None:
+    with pytest.raises(ValidationError):
+        models.PredictionQuery.model_validate(
+            {"task_type": "a_new_type", "model": "m", "provider": "anthropic", "complexity": "low"}
+        )

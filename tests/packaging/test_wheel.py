@@ -114,7 +114,7 @@ def test_wheel_contents(built: tuple[Path, float, set[str]]) -> None:
         "_mosaicstack_telemetry_generated/models.py",
         "_mosaicstack_telemetry_generated/client/client.py",
         "_mosaicstack_telemetry_generated/client/api/events/submit_events_batch.py",
-        "_mosaicstack_telemetry_generated/client/api/predictions/get_predictions_batch.py",
+        "_mosaicstack_telemetry_generated/client/api/predictions/query_predictions_batch.py",
         "_mosaicstack_telemetry_generated/telemetry-v1.yaml",
         *(f"mosaicstack_telemetry/server/static/{name}" for name in PAGE_ASSETS),
     } <= set(names)

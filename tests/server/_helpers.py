@@ -9,6 +9,8 @@ from typing import Any
 KEY = secrets.token_hex(32)
 INSTANCE = str(uuid.uuid4())
 AUTH = {"Authorization": f"Bearer {KEY}"}
+JSON = {"Content-Type": "application/json"}
+JSON_AUTH = {**AUTH, **JSON}
 
 
 def make_event(**changes: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from tests.server._helpers import AUTH, INSTANCE, KEY, make_event
+from tests.server._helpers import AUTH, INSTANCE, JSON_AUTH, KEY, make_event
 
 CONTRACT = Path(__file__).resolve().parents[2] / "openapi" / "telemetry-v1.yaml"
 EVENTS = "/v1/events/batch"
@@ -107,14 +107,15 @@ def test_content_length_over_the_limit_is_413_unread(srv: Any) -> None:
     )
     assert raw_exchange(srv, head).startswith(b"HTTP/1.1 413")
     predictions = (
-        b"POST /v1/predictions/batch HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n"
+        b"POST /v1/predictions/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 99999999\r\n\r\n"
     )
     assert raw_exchange(srv, predictions).startswith(b"HTTP/1.1 413")
 
 
 def test_body_over_the_limit_is_413(srv: Any) -> None:
     big = b'{"events": [' + b" " * (2 * 1024 * 1024) + b"]}"
-    response = httpx.post(srv.url + EVENTS, content=big, headers=AUTH)
+    response = httpx.post(srv.url + EVENTS, content=big, headers=JSON_AUTH)
     assert response.status_code == 413
     assert "detail" in response.json()
 
@@ -122,7 +123,7 @@ def test_body_over_the_limit_is_413(srv: Any) -> None:
         for _ in range(40):
             yield b" " * 65536
 
-    response = httpx.post(srv.url + EVENTS, content=chunks(), headers=AUTH)
+    response = httpx.post(srv.url + EVENTS, content=chunks(), headers=JSON_AUTH)
     assert response.status_code == 413
     assert response.request.headers.get("transfer-encoding") == "chunked"
     # and the connection still serves the next request
@@ -134,14 +135,14 @@ def test_a_full_batch_near_one_mib_is_accepted(srv: Any) -> None:
     body = {"events": events}
     padded = json.dumps(body, indent=2).encode()
     padded += b" " * (1024 * 1024 - len(padded))
-    response = httpx.post(srv.url + EVENTS, content=padded, headers=AUTH)
+    response = httpx.post(srv.url + EVENTS, content=padded, headers=JSON_AUTH)
     assert response.status_code == 202
     assert response.json()["accepted"] == 100
 
 
 @pytest.mark.parametrize("content", [b"", b"{", b"{'events': []}", b"\xff\xfe", b'{"events": NaN}'])
 def test_malformed_json_is_400(srv: Any, content: bytes) -> None:
-    response = httpx.post(srv.url + EVENTS, content=content, headers=AUTH)
+    response = httpx.post(srv.url + EVENTS, content=content, headers=JSON_AUTH)
     assert response.status_code == 400
     assert response.json() == {"detail": "the body is not valid JSON"}
 
@@ -194,8 +195,25 @@ def test_each_event_is_judged_on_its_own(srv: Any) -> None:
         "accepted",
         "accepted",
     ]
-    assert (body["accepted"], body["rejected"]) == (3, 5)
-    assert results[0] == {"event_id": good["event_id"], "status": "accepted", "error": None}
+    assert (body["accepted"], body["rejected"], body["duplicate"]) == (3, 5, 0)
+    assert results[0] == {
+        "index": 0,
+        "event_id": good["event_id"],
+        "status": "accepted",
+        "code": None,
+        "error": None,
+    }
+    assert [r["index"] for r in results] == list(range(len(batch)))
+    assert [r["code"] for r in results] == [
+        None,
+        "instance_mismatch",
+        "invalid_event",
+        "invalid_event",
+        "invalid_event",
+        "invalid_event",
+        None,
+        None,
+    ]
     assert results[1]["event_id"] == other_instance["event_id"]
     assert "instance" in results[1]["error"]
     assert "task_duration_ms" in results[2]["error"]
@@ -209,14 +227,20 @@ def test_each_event_is_judged_on_its_own(srv: Any) -> None:
     assert stored[good["event_id"]] == good  # the JSON the client sent
 
 
-def test_a_resent_event_is_accepted_and_stored_once(srv: Any) -> None:
+def test_a_resent_event_is_a_duplicate_and_stored_once(srv: Any) -> None:
     event = make_event()
     twice = make_event()
     first = post(srv, {"events": [event, twice, twice]})
-    second = post(srv, {"events": [event, make_event(event_id=event["event_id"].upper())]})
-    assert [r["status"] for r in first.json()["results"]] == ["accepted"] * 3
-    assert [r["status"] for r in second.json()["results"]] == ["accepted"] * 2
+    changed = make_event(event_id=event["event_id"].upper(), model="another-model")
+    second = post(srv, {"events": [event, changed]})
+    assert [r["status"] for r in first.json()["results"]] == ["accepted", "accepted", "duplicate"]
+    assert [r["status"] for r in second.json()["results"]] == ["duplicate"] * 2
+    assert (second.json()["accepted"], second.json()["duplicate"]) == (0, 2)
+    assert all(r["code"] is None and r["error"] is None for r in second.json()["results"])
     assert srv.event_count() == 2
+    # The first stored copy wins: the re-send with other fields changed nothing.
+    stored = {e["event_id"]: e for e in srv.stored_events()}
+    assert stored[event["event_id"]]["model"] == event["model"]
     assert sorted(e["event_id"] for e in srv.stored_events()) == sorted(
         [event["event_id"], twice["event_id"]]
     )

@@ -1,4 +1,9 @@
-"""The ASGI app: v1 semantics of decisions.md, validated against the contract alone."""
+"""The ASGI app: v1 semantics of decisions.md, validated against the contract alone.
+
+Order of checks, as the contract says: authentication (401/403) before anything is read, then
+the media type (415), then the body's size (413), JSON (400) and envelope (422); then each event
+on its own inside the 202 (rejected, or stored, or a duplicate for its instance).
+"""
 
 from __future__ import annotations
 
@@ -31,11 +36,14 @@ from mosaicstack_telemetry.server._requestlog import (
     RequestRecord,
     is_page,
 )
-from mosaicstack_telemetry.server._store import EventStore
+from mosaicstack_telemetry.server._store import EventStore, check_contract
 from mosaicstack_telemetry.server._ui import page_routes
 from mosaicstack_telemetry.server._validate import (
+    MAX_PROBLEMS,
     NIL_UUID,
     Problem,
+    clip,
+    contract,
     contract_json,
     describe,
     validators,
@@ -126,12 +134,25 @@ class _BodyTooLarge(Exception):
     pass
 
 
+MAX_DETAIL = 1000  # ErrorResponse.detail as a string
+
+
 def _error(status: int, detail: Any, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    if isinstance(detail, str):
+        detail = clip(detail, MAX_DETAIL)
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
 def _problems_response(problems: list[Problem]) -> JSONResponse:
-    return _error(422, [p.as_dict() for p in problems])
+    return _error(422, [p.as_dict() for p in problems[:MAX_PROBLEMS]])
+
+
+def _unsupported_media(request: Request) -> Response | None:
+    """415 unless the body is declared `application/json` (parameters such as charset allowed)."""
+    declared = request.headers.get("content-type", "")
+    if declared.split(";", 1)[0].strip().lower() == "application/json":
+        return None
+    return _error(415, "the body must be application/json (send Content-Type: application/json)")
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -193,50 +214,76 @@ def _event_id(event: Any) -> str | None:
     return None
 
 
+def _verdict(event: Any, instance: str) -> tuple[str, str] | None:
+    """(code, error) when the event must be rejected, else None."""
+    problems = validators().event.problems(event)
+    if problems:
+        return "invalid_event", describe(problems)
+    if str(uuid.UUID(event["instance_id"])) != instance:
+        return "instance_mismatch", "instance_id is not the instance bound to the API key"
+    return None
+
+
 async def submit_events(request: Request) -> Response:
     state: ServerState = request.app.state.telemetry
     instance = _authenticate(request, state)  # before the body is read
     if isinstance(instance, Response):
         return instance
+    refused = _unsupported_media(request)
+    if refused is not None:
+        return refused
     body = await _json_body(request, state)
     if isinstance(body, Response):
         return body
-    checks = validators()
-    problems = checks.envelope.problems(body, ("body",))
+    problems = validators().envelope.problems(body, ("body",))
     if problems:
         return _problems_response(problems)
+    events: list[Any] = body["events"]
+    state.delivered([i for i in map(_event_id, events) if i is not None])
     results: list[dict[str, Any]] = []
-    accepted: list[tuple[str, dict[str, Any]]] = []
-    state.delivered([i for i in map(_event_id, body["events"]) if i is not None])
-    for event in body["events"]:
+    storing: list[tuple[int, str, dict[str, Any]]] = []  # (index, canonical id, event)
+    for index, event in enumerate(events):
         sent_id = _event_id(event)
-        event_problems = checks.event.problems(event)
-        if event_problems:
-            error = describe(event_problems)
-        elif str(uuid.UUID(event["instance_id"])) != instance:
-            error = "instance_id is not the instance bound to the API key"
-        else:
-            error = None
-        if error is not None:
-            results.append({"event_id": sent_id or NIL_UUID, "status": "rejected", "error": error})
+        rejected = _verdict(event, instance)
+        if rejected is not None:
+            code, error = rejected
+            results.append(_result(index, sent_id or NIL_UUID, "rejected", code, error))
             continue
         stored = event
         if sent_id is None:  # the server assigns an id to an event that carries none
             sent_id = str(uuid.uuid4())
             stored = {**event, "event_id": sent_id}
-        accepted.append((str(uuid.UUID(sent_id)), stored))
-        results.append({"event_id": sent_id, "status": "accepted", "error": None})
-    if accepted:
-        state.store.add(accepted)
+        storing.append((index, str(uuid.UUID(sent_id)), stored))
+        results.append(_result(index, sent_id, "accepted"))
+    if storing:
+        fresh = state.store.add([(event_id, event) for _, event_id, event in storing])
+        for (index, _, _), new in zip(storing, fresh, strict=True):
+            if not new:  # this instance already has it: the first stored copy wins
+                results[index]["status"] = "duplicate"
+    counts = Counter(r["status"] for r in results)
     return JSONResponse(
-        {"accepted": len(accepted), "rejected": len(results) - len(accepted), "results": results},
+        {
+            "accepted": counts["accepted"],
+            "rejected": counts["rejected"],
+            "duplicate": counts["duplicate"],
+            "results": results,
+        },
         status_code=202,
     )
+
+
+def _result(
+    index: int, event_id: str, status: str, code: str | None = None, error: str | None = None
+) -> dict[str, Any]:
+    return {"index": index, "event_id": event_id, "status": status, "code": code, "error": error}
 
 
 async def predictions(request: Request) -> Response:
     """Public: an Authorization header, valid or not, is ignored."""
     state: ServerState = request.app.state.telemetry
+    refused = _unsupported_media(request)
+    if refused is not None:
+        return refused
     body = await _json_body(request, state)
     if isinstance(body, Response):
         return body
@@ -368,6 +415,8 @@ def create_app(
 ) -> Starlette:
     """The ASGI app. `keys` maps each API key (64 hex) to its instance_id; `db` is a SQLite
     path (in memory by default). Its state is `app.state.telemetry` (a `ServerState`)."""
+    # A store whose columns the contract no longer has fails here, not as a 500 per request.
+    check_contract(contract()["components"]["schemas"]["TaskCompletionEvent"])
     state = ServerState(keys or {}, db, faults, body_limit)
     validators()  # compile now: the first request should not pay for it
     app = Starlette(

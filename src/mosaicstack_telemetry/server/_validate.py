@@ -21,6 +21,21 @@ import yaml
 NIL_UUID = "00000000-0000-0000-0000-000000000000"
 
 
+# The contract bounds every error body (ValidationErrorItem, ErrorResponse, BatchEventResult):
+# a validator's message quotes the offending value, which may be the whole request.
+MAX_PROBLEMS = 20  # items of a 422's detail
+MAX_MSG = 300  # ValidationErrorItem.msg
+MAX_LOC = 16  # ValidationErrorItem.loc items
+MAX_LOC_PART = 100  # one string in loc (a key is the client's text)
+MAX_TYPE = 64
+MAX_EVENT_ERROR = 500  # BatchEventResult.error
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, marked with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One validation failure, in the contract's `ValidationErrorItem` shape."""
@@ -30,7 +45,8 @@ class Problem:
     type: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"loc": list(self.loc), "msg": self.msg, "type": self.type}
+        loc = [p if isinstance(p, int) else clip(p, MAX_LOC_PART) for p in self.loc[:MAX_LOC]]
+        return {"loc": loc, "msg": clip(self.msg, MAX_MSG), "type": clip(self.type, MAX_TYPE)}
 
 
 @functools.lru_cache(maxsize=1)
@@ -96,10 +112,11 @@ def validators() -> Validators:
 
 
 def describe(problems: list[Problem], limit: int = 3) -> str:
-    """A one-line summary of an event's failures, for its `error` field."""
+    """A one-line summary of an event's failures, for its `error` field (at most 500 chars)."""
     parts = []
     for problem in problems[:limit]:
-        where = ".".join(str(p) for p in problem.loc)
-        parts.append(f"{where}: {problem.msg}" if where else problem.msg)
+        where = clip(".".join(str(p) for p in problem.loc), MAX_LOC_PART)
+        msg = clip(problem.msg, 120)
+        parts.append(f"{where}: {msg}" if where else msg)
     more = len(problems) - limit
-    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+    return clip("; ".join(parts) + (f" (and {more} more)" if more > 0 else ""), MAX_EVENT_ERROR)

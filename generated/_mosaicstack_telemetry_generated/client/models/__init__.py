@@ -8,12 +8,11 @@ from .complexity import Complexity
 from .correction_factors import CorrectionFactors
 from .error_response import ErrorResponse
 from .harness import Harness
+from .median_statistics import MedianStatistics
 from .outcome import Outcome
 from .prediction_batch_request import PredictionBatchRequest
 from .prediction_batch_response import PredictionBatchResponse
 from .prediction_data import PredictionData
-from .prediction_data_cost_usd_micros import PredictionDataCostUsdMicros
-from .prediction_data_duration_ms import PredictionDataDurationMs
 from .prediction_metadata import PredictionMetadata
 from .prediction_metadata_dimensions_matched_type_0 import (
     PredictionMetadataDimensionsMatchedType0,
@@ -37,12 +36,11 @@ __all__ = (
     "CorrectionFactors",
     "ErrorResponse",
     "Harness",
+    "MedianStatistics",
     "Outcome",
     "PredictionBatchRequest",
     "PredictionBatchResponse",
     "PredictionData",
-    "PredictionDataCostUsdMicros",
-    "PredictionDataDurationMs",
     "PredictionMetadata",
     "PredictionMetadataDimensionsMatchedType0",
     "PredictionQuery",

@@ -8,6 +8,8 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 from typing_extensions import Self
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
     from ..models.batch_event_result import BatchEventResult
 
@@ -20,14 +22,17 @@ class BatchEventResponse:
     """Response of `POST /v1/events/batch`.
 
     Attributes:
-        accepted (int): Count of accepted events.
+        accepted (int): Count of events stored by this request.
         rejected (int): Count of rejected events.
         results (list[BatchEventResult]): One result per event, in request order.
+        duplicate (int | Unset): Count of events this instance had already stored (re-sends). Absent only from servers
+            older than 1.1. Default: 0.
     """
 
     accepted: int
     rejected: int
     results: list[BatchEventResult]
+    duplicate: int | Unset = 0
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -40,6 +45,8 @@ class BatchEventResponse:
             results_item = results_item_data.to_dict()
             results.append(results_item)
 
+        duplicate = self.duplicate
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -49,6 +56,8 @@ class BatchEventResponse:
                 "results": results,
             }
         )
+        if duplicate is not UNSET:
+            field_dict["duplicate"] = duplicate
 
         return field_dict
 
@@ -68,10 +77,13 @@ class BatchEventResponse:
 
             results.append(results_item)
 
+        duplicate = d.pop("duplicate", UNSET)
+
         batch_event_response = cls(
             accepted=accepted,
             rejected=rejected,
             results=results,
+            duplicate=duplicate,
         )
 
         batch_event_response.additional_properties = d

@@ -19,13 +19,20 @@ class BatchEventResult:
     """The server's verdict on one event of a batch.
 
     Attributes:
-        event_id (UUID): The event's identifier (the nil UUID when the event carried no readable one).
-        status (str): `accepted` or `rejected`.
-        error (None | str | Unset): Why the event was rejected; null when accepted.
+        event_id (UUID): The event's identifier (the nil UUID when the event carried no readable one; `index` then says
+            which it was).
+        status (str): What the server did with one event. Open set: a client reads a status it does not know
+            as delivered (the server has the event; re-sending cannot do better).
+        index (int | Unset): The event's position in the request (0-based). Absent only from servers older than 1.1.
+        code (None | str | Unset): Why the event was rejected, for machines; null unless `status` is `rejected`.
+        error (None | str | Unset): Why the event was rejected, for people (at most 500 characters); null unless
+            `status` is `rejected`.
     """
 
     event_id: UUID
     status: str
+    index: int | Unset = UNSET
+    code: None | str | Unset = UNSET
     error: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -33,6 +40,14 @@ class BatchEventResult:
         event_id = str(self.event_id)
 
         status = self.status
+
+        index = self.index
+
+        code: None | str | Unset
+        if isinstance(self.code, Unset):
+            code = UNSET
+        else:
+            code = self.code
 
         error: None | str | Unset
         if isinstance(self.error, Unset):
@@ -48,6 +63,10 @@ class BatchEventResult:
                 "status": status,
             }
         )
+        if index is not UNSET:
+            field_dict["index"] = index
+        if code is not UNSET:
+            field_dict["code"] = code
         if error is not UNSET:
             field_dict["error"] = error
 
@@ -59,6 +78,17 @@ class BatchEventResult:
         event_id = UUID(d.pop("event_id"))
 
         status = d.pop("status")
+
+        index = d.pop("index", UNSET)
+
+        def _parse_code(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        code = _parse_code(d.pop("code", UNSET))
 
         def _parse_error(data: object) -> None | str | Unset:
             if data is None:
@@ -72,6 +102,8 @@ class BatchEventResult:
         batch_event_result = cls(
             event_id=event_id,
             status=status,
+            index=index,
+            code=code,
             error=error,
         )
 

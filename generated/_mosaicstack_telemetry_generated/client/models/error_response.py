@@ -17,10 +17,11 @@ T = TypeVar("T", bound="ErrorResponse")
 
 @_attrs_define
 class ErrorResponse:
-    """The body of every error response.
+    """The body of every error response; its size is bounded whatever the request held.
 
     Attributes:
-        detail (list[ValidationErrorItem] | str): A message, or (422 only) a list of validation failures.
+        detail (list[ValidationErrorItem] | str): A message (at most 1,000 characters), or (422 only) at most 20
+            validation failures.
     """
 
     detail: list[ValidationErrorItem] | str

@@ -10,8 +10,7 @@ from typing_extensions import Self
 
 if TYPE_CHECKING:
     from ..models.correction_factors import CorrectionFactors
-    from ..models.prediction_data_cost_usd_micros import PredictionDataCostUsdMicros
-    from ..models.prediction_data_duration_ms import PredictionDataDurationMs
+    from ..models.median_statistics import MedianStatistics
     from ..models.quality_prediction import QualityPrediction
     from ..models.token_distribution import TokenDistribution
 
@@ -26,8 +25,10 @@ class PredictionData:
     Attributes:
         input_tokens (TokenDistribution): Percentiles of a token count.
         output_tokens (TokenDistribution): Percentiles of a token count.
-        cost_usd_micros (PredictionDataCostUsdMicros): Cost statistics in microdollars; `median` is always present.
-        duration_ms (PredictionDataDurationMs): Duration statistics in milliseconds; `median` is always present.
+        cost_usd_micros (MedianStatistics): Integer statistics of one quantity; `median` is always present, and a server
+            may add others (all integers).
+        duration_ms (MedianStatistics): Integer statistics of one quantity; `median` is always present, and a server may
+            add others (all integers).
         correction_factors (CorrectionFactors): Ratios of actual to estimated tokens (above 1.0, estimates were too
             low).
         quality (QualityPrediction): Gate pass rate and success rate.
@@ -35,8 +36,8 @@ class PredictionData:
 
     input_tokens: TokenDistribution
     output_tokens: TokenDistribution
-    cost_usd_micros: PredictionDataCostUsdMicros
-    duration_ms: PredictionDataDurationMs
+    cost_usd_micros: MedianStatistics
+    duration_ms: MedianStatistics
     correction_factors: CorrectionFactors
     quality: QualityPrediction
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -72,8 +73,7 @@ class PredictionData:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.correction_factors import CorrectionFactors
-        from ..models.prediction_data_cost_usd_micros import PredictionDataCostUsdMicros
-        from ..models.prediction_data_duration_ms import PredictionDataDurationMs
+        from ..models.median_statistics import MedianStatistics
         from ..models.quality_prediction import QualityPrediction
         from ..models.token_distribution import TokenDistribution
 
@@ -82,11 +82,9 @@ class PredictionData:
 
         output_tokens = TokenDistribution.from_dict(d.pop("output_tokens"))
 
-        cost_usd_micros = PredictionDataCostUsdMicros.from_dict(
-            d.pop("cost_usd_micros")
-        )
+        cost_usd_micros = MedianStatistics.from_dict(d.pop("cost_usd_micros"))
 
-        duration_ms = PredictionDataDurationMs.from_dict(d.pop("duration_ms"))
+        duration_ms = MedianStatistics.from_dict(d.pop("duration_ms"))
 
         correction_factors = CorrectionFactors.from_dict(d.pop("correction_factors"))
 

@@ -29,7 +29,8 @@ class PredictionMetadata:
         sample_size (int): Number of events used to compute the prediction.
         fallback_level (int): 0 = exact match; 1..3 = dimensions dropped (model, then provider, then complexity); -1 =
             no data.
-        confidence (str): `high` (100+ exact), `medium` (30-99 exact), `low` (<30 or any fallback) or `none` (no data).
+        confidence (str): How far a prediction can be trusted. Open set: a client keeps a value it does not know and
+            treats it as the lowest confidence a prediction can have (`low`).
         last_updated (datetime.datetime | None | Unset): When the prediction was last computed.
         dimensions_matched (None | PredictionMetadataDimensionsMatchedType0 | Unset): The dimensions matched; a dropped
             dimension is null.

@@ -24,37 +24,40 @@ T = TypeVar("T", bound="TaskCompletionEvent")
 
 @_attrs_define
 class TaskCompletionEvent:
-    """One completed AI coding task (event schema version 1.0).
+    """One completed AI coding task (event schema version 1.0). An optional field left out takes
+    its `default`; clients leave out optional fields at their default, except those marked
+    `x-always-send`.
 
-    Attributes:
-        instance_id (UUID): Mosaic Stack installation identifier; must be the instance bound to the API key.
-        task_duration_ms (int): Task wall-clock time in milliseconds.
-        task_type (TaskType): Type of work performed.
-        complexity (Complexity): Task complexity level.
-        harness (Harness): Coding tool or execution environment.
-        model (str): Model identifier.
-        provider (Provider): LLM provider.
-        estimated_input_tokens (int): Pre-task input token estimate.
-        estimated_output_tokens (int): Pre-task output token estimate.
-        actual_input_tokens (int): Actual input tokens consumed.
-        actual_output_tokens (int): Actual output tokens generated.
-        estimated_cost_usd_micros (int): Estimated cost in microdollars (1 USD = 1,000,000).
-        actual_cost_usd_micros (int): Actual cost in microdollars (1 USD = 1,000,000).
-        quality_gate_passed (bool): Whether all quality gates passed.
-        context_compactions (int): Context compaction events during the task.
-        context_rotations (int): Agent session rotations during the task.
-        context_utilization_final (float): Final context usage ratio.
-        outcome (Outcome): Final task result.
-        retry_count (int): Retries before the final outcome.
-        event_id (UUID | Unset): Unique event identifier (UUIDv4); the server assigns one when it is absent. Used to de-
-            duplicate re-sent events.
-        schema_version (str | Unset): Event schema version. Default: '1.0'.
-        timestamp (datetime.datetime | Unset): When the task completed (RFC 3339 with a UTC offset); the server uses the
-            time of receipt when it is absent.
-        quality_gates_run (list[QualityGate] | Unset): Gates executed.
-        quality_gates_failed (list[QualityGate] | Unset): Gates that failed.
-        language (None | str | Unset): Primary programming language.
-        repo_size_category (None | RepoSizeCategory | Unset): Repository size bucket.
+        Attributes:
+            instance_id (UUID): Mosaic Stack installation identifier; must be the instance bound to the API key.
+            task_duration_ms (int): Task wall-clock time in milliseconds.
+            task_type (TaskType): Type of work performed.
+            complexity (Complexity): Task complexity level.
+            harness (Harness): Coding tool or execution environment.
+            model (str): Model identifier.
+            provider (Provider): LLM provider.
+            estimated_input_tokens (int): Pre-task input token estimate.
+            estimated_output_tokens (int): Pre-task output token estimate.
+            actual_input_tokens (int): Actual input tokens consumed.
+            actual_output_tokens (int): Actual output tokens generated.
+            estimated_cost_usd_micros (int): Estimated cost in microdollars (1 USD = 1,000,000).
+            actual_cost_usd_micros (int): Actual cost in microdollars (1 USD = 1,000,000).
+            quality_gate_passed (bool): Whether all quality gates passed.
+            context_compactions (int): Context compaction events during the task.
+            context_rotations (int): Agent session rotations during the task.
+            context_utilization_final (float): Final context usage ratio.
+            outcome (Outcome): Final task result.
+            retry_count (int): Retries before the final outcome.
+            event_id (UUID | Unset): Unique event identifier (UUIDv4); the server assigns one when it is absent. Used to de-
+                duplicate re-sent events.
+            schema_version (str | Unset): Event schema version. Always sent, so a server whose default moves on still reads
+                the event as the version it was written in. Default: '1.0'.
+            timestamp (datetime.datetime | Unset): When the task completed (RFC 3339 with a UTC offset); the server uses the
+                time of receipt when it is absent.
+            quality_gates_run (list[QualityGate] | Unset): Gates executed.
+            quality_gates_failed (list[QualityGate] | Unset): Gates that failed.
+            language (None | str | Unset): Primary programming language.
+            repo_size_category (None | RepoSizeCategory | Unset): Repository size bucket.
     """
 
     instance_id: UUID

@@ -17,7 +17,7 @@ class ValidationErrorItem:
 
     Attributes:
         loc (list[int | str]): Where the failure is, as a path into the body.
-        msg (str): What is wrong.
+        msg (str): What is wrong (at most 300 characters).
         type_ (str): A machine-readable error kind.
     """
 

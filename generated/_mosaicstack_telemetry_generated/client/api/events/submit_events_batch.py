@@ -64,6 +64,11 @@ def _parse_response(
 
         return response_413
 
+    if response.status_code == 415:
+        response_415 = ErrorResponse.from_dict(response.json())
+
+        return response_415
+
     if response.status_code == 422:
         response_422 = ErrorResponse.from_dict(response.json())
 
@@ -118,10 +123,14 @@ def sync_detailed(
 ) -> Response[BatchEventResponse | ErrorResponse]:
     """Submit a batch of task-completion events
 
-     Accepts 1 to 100 events. Each event is validated and accepted or rejected on its own:
-    the response carries one result per event, in request order. An event whose
-    `instance_id` is not the instance bound to the API key is rejected. An `event_id` that
-    the server already stored is accepted again and stored once (idempotent delivery).
+     Accepts 1 to 100 events (a body of up to 1 MiB is always accepted). Each event is
+    validated and judged on its own: the response carries one result per event, in request
+    order, with the event's `index` in the request. An event that breaks
+    `TaskCompletionEvent`, or whose `instance_id` is not the instance bound to the API key,
+    is `rejected` (with a `code` and an `error`). An `event_id` this instance already stored
+    is reported `duplicate` and not stored again: the first stored copy wins. A client
+    counts `accepted` and `duplicate` (and any status it does not know) as delivered and
+    never re-sends those events.
 
     Args:
         body (BatchEventRequest): Request body of `POST /v1/events/batch`.
@@ -152,10 +161,14 @@ def sync(
 ) -> BatchEventResponse | ErrorResponse | None:
     """Submit a batch of task-completion events
 
-     Accepts 1 to 100 events. Each event is validated and accepted or rejected on its own:
-    the response carries one result per event, in request order. An event whose
-    `instance_id` is not the instance bound to the API key is rejected. An `event_id` that
-    the server already stored is accepted again and stored once (idempotent delivery).
+     Accepts 1 to 100 events (a body of up to 1 MiB is always accepted). Each event is
+    validated and judged on its own: the response carries one result per event, in request
+    order, with the event's `index` in the request. An event that breaks
+    `TaskCompletionEvent`, or whose `instance_id` is not the instance bound to the API key,
+    is `rejected` (with a `code` and an `error`). An `event_id` this instance already stored
+    is reported `duplicate` and not stored again: the first stored copy wins. A client
+    counts `accepted` and `duplicate` (and any status it does not know) as delivered and
+    never re-sends those events.
 
     Args:
         body (BatchEventRequest): Request body of `POST /v1/events/batch`.
@@ -181,10 +194,14 @@ async def asyncio_detailed(
 ) -> Response[BatchEventResponse | ErrorResponse]:
     """Submit a batch of task-completion events
 
-     Accepts 1 to 100 events. Each event is validated and accepted or rejected on its own:
-    the response carries one result per event, in request order. An event whose
-    `instance_id` is not the instance bound to the API key is rejected. An `event_id` that
-    the server already stored is accepted again and stored once (idempotent delivery).
+     Accepts 1 to 100 events (a body of up to 1 MiB is always accepted). Each event is
+    validated and judged on its own: the response carries one result per event, in request
+    order, with the event's `index` in the request. An event that breaks
+    `TaskCompletionEvent`, or whose `instance_id` is not the instance bound to the API key,
+    is `rejected` (with a `code` and an `error`). An `event_id` this instance already stored
+    is reported `duplicate` and not stored again: the first stored copy wins. A client
+    counts `accepted` and `duplicate` (and any status it does not know) as delivered and
+    never re-sends those events.
 
     Args:
         body (BatchEventRequest): Request body of `POST /v1/events/batch`.
@@ -213,10 +230,14 @@ async def asyncio(
 ) -> BatchEventResponse | ErrorResponse | None:
     """Submit a batch of task-completion events
 
-     Accepts 1 to 100 events. Each event is validated and accepted or rejected on its own:
-    the response carries one result per event, in request order. An event whose
-    `instance_id` is not the instance bound to the API key is rejected. An `event_id` that
-    the server already stored is accepted again and stored once (idempotent delivery).
+     Accepts 1 to 100 events (a body of up to 1 MiB is always accepted). Each event is
+    validated and judged on its own: the response carries one result per event, in request
+    order, with the event's `index` in the request. An event that breaks
+    `TaskCompletionEvent`, or whose `instance_id` is not the instance bound to the API key,
+    is `rejected` (with a `code` and an `error`). An `event_id` this instance already stored
+    is reported `duplicate` and not stored again: the first stored copy wins. A client
+    counts `accepted` and `duplicate` (and any status it does not know) as delivered and
+    never re-sends those events.
 
     Args:
         body (BatchEventRequest): Request body of `POST /v1/events/batch`.

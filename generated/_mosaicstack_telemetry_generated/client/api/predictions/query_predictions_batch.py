@@ -54,6 +54,11 @@ def _parse_response(
 
         return response_413
 
+    if response.status_code == 415:
+        response_415 = ErrorResponse.from_dict(response.json())
+
+        return response_415
+
     if response.status_code == 422:
         response_422 = ErrorResponse.from_dict(response.json())
 
@@ -106,10 +111,10 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: PredictionBatchRequest,
 ) -> Response[ErrorResponse | PredictionBatchResponse]:
-    """Get predictions for a batch of queries
+    """Query predictions for a batch of dimension sets
 
-     Public: no API key is required, and a key sent anyway is ignored. Returns one
-    `PredictionResponse` per query, in request order.
+     Public: no API key is required, and a key sent anyway is ignored. Accepts 1 to 50
+    queries and returns one `PredictionResponse` per query, in request order.
 
     Args:
         body (PredictionBatchRequest): Request body of `POST /v1/predictions/batch`.
@@ -138,10 +143,10 @@ def sync(
     client: AuthenticatedClient | Client,
     body: PredictionBatchRequest,
 ) -> ErrorResponse | PredictionBatchResponse | None:
-    """Get predictions for a batch of queries
+    """Query predictions for a batch of dimension sets
 
-     Public: no API key is required, and a key sent anyway is ignored. Returns one
-    `PredictionResponse` per query, in request order.
+     Public: no API key is required, and a key sent anyway is ignored. Accepts 1 to 50
+    queries and returns one `PredictionResponse` per query, in request order.
 
     Args:
         body (PredictionBatchRequest): Request body of `POST /v1/predictions/batch`.
@@ -165,10 +170,10 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: PredictionBatchRequest,
 ) -> Response[ErrorResponse | PredictionBatchResponse]:
-    """Get predictions for a batch of queries
+    """Query predictions for a batch of dimension sets
 
-     Public: no API key is required, and a key sent anyway is ignored. Returns one
-    `PredictionResponse` per query, in request order.
+     Public: no API key is required, and a key sent anyway is ignored. Accepts 1 to 50
+    queries and returns one `PredictionResponse` per query, in request order.
 
     Args:
         body (PredictionBatchRequest): Request body of `POST /v1/predictions/batch`.
@@ -195,10 +200,10 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: PredictionBatchRequest,
 ) -> ErrorResponse | PredictionBatchResponse | None:
-    """Get predictions for a batch of queries
+    """Query predictions for a batch of dimension sets
 
-     Public: no API key is required, and a key sent anyway is ignored. Returns one
-    `PredictionResponse` per query, in request order.
+     Public: no API key is required, and a key sent anyway is ignored. Accepts 1 to 50
+    queries and returns one `PredictionResponse` per query, in request order.
 
     Args:
         body (PredictionBatchRequest): Request body of `POST /v1/predictions/batch`.

@@ -8,29 +8,44 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 from typing_extensions import Self
 
-T = TypeVar("T", bound="PredictionDataCostUsdMicros")
+T = TypeVar("T", bound="MedianStatistics")
 
 
 @_attrs_define
-class PredictionDataCostUsdMicros:
-    """Cost statistics in microdollars; `median` is always present."""
+class MedianStatistics:
+    """Integer statistics of one quantity; `median` is always present, and a server may add others (all integers).
 
+    Attributes:
+        median (int): The median (nearest rank).
+    """
+
+    median: int
     additional_properties: dict[str, int] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        median = self.median
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "median": median,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        prediction_data_cost_usd_micros = cls()
+        median = d.pop("median")
 
-        prediction_data_cost_usd_micros.additional_properties = d
-        return prediction_data_cost_usd_micros
+        median_statistics = cls(
+            median=median,
+        )
+
+        median_statistics.additional_properties = d
+        return median_statistics
 
     @property
     def additional_keys(self) -> list[str]:
