@@ -51,8 +51,17 @@ REFERENCE_NAMES = [
     "PredictionCache",
 ]
 # Beyond the reference, each documented: the types of `stats()` and `flush()` (README, "Beyond
-# the reference") and the version the reference states ("SDK version: 0.1.0").
-ADDITIONS = ["TelemetryStats", "FlushResult", "__version__"]
+# the reference"), what `on_error` receives, the open enums of the answers (contract 1.1), and
+# the version the reference states ("SDK version: 0.1.0").
+ADDITIONS = [
+    "TelemetryStats",
+    "FlushResult",
+    "DeliveryError",
+    "Confidence",
+    "EventStatus",
+    "RejectionCode",
+    "__version__",
+]
 PACKAGES = ("mosaicstack_telemetry", "_mosaicstack_telemetry_generated")
 
 
