@@ -78,7 +78,7 @@ class _Attempts(logging.Filter):
     """Only the sender's one line per HTTP attempt ("POST <url>: N items, HTTP 503 in ...")."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno == logging.DEBUG and str(record.msg).startswith(("POST ", "GET "))
+        return record.levelno == logging.DEBUG and record.getMessage().startswith(("POST ", "GET "))
 
 
 def _add(handler: logging.Handler) -> None:
