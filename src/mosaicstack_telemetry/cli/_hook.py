@@ -35,7 +35,10 @@ _MAX_TOKENS = 10_000_000  # the contract's bound on a token count
 
 
 def _entries(path: str) -> list[dict[str, Any]]:
-    entries = []
+    entries: list[dict[str, Any]] = []
+    if not path:
+        err("telemetry hook: the payload names no transcript_path: the turn has no token counts")
+        return entries
     try:
         with Path(path).expanduser().open(encoding="utf-8") as fh:
             for line in fh:
@@ -138,7 +141,7 @@ def summarize(payload: dict[str, Any], task_type: str, complexity: str) -> dict[
 
 def _record(args: argparse.Namespace) -> None:
     from mosaicstack_telemetry import TelemetryClient
-    from mosaicstack_telemetry.cli._track import price, spool, validate
+    from mosaicstack_telemetry.cli._track import builder_defaults, price, spool, validate
 
     text = sys.stdin.read()
     try:
@@ -160,10 +163,10 @@ def _record(args: argparse.Namespace) -> None:
         return
     fields = summarize(payload, args.task_type, args.complexity)
     cache_read, cache_write = fields.pop("_cache_read"), fields.pop("_cache_write")
-    fields["instance_id"] = eff.config.instance_id
+    data = {**builder_defaults(), **fields, "instance_id": eff.config.instance_id}
     if args.prices:
-        fields["actual_cost_usd_micros"] = price(fields, cache_read, cache_write)
-    event = validate(fields)
+        data["actual_cost_usd_micros"] = price(data, cache_read, cache_write)
+    event = validate(data)
     client = TelemetryClient(eff.config)
     try:
         spool(client, event, eff.config.spool_path)
