@@ -531,3 +531,58 @@ def test_build_event_starts_from_the_builder_defaults_and_reports_only_what_is_w
     problems = str(info.value).splitlines()[1:]
     assert len(problems) == 1
     assert problems[0].startswith("  instance_id: ")
+
+
+# -- prices, config --json (issue 15) --------------------------------------------------------
+
+
+def test_track_prices_the_tokens_unless_a_cost_is_given(cli: Cli) -> None:
+    from genai_prices import Usage, calc_price
+
+    cli.point_at(DEAD_URL)
+    tokens = ["--model", "claude-sonnet-4-5", "--provider", "anthropic"]
+    tokens += ["--actual-in", "1000", "--actual-out", "200"]
+    assert cli.run("track", *tokens).code == 0
+    assert cli.run("track", *tokens, "--cost", "7").code == 0
+    assert cli.run("track", *tokens, "--no-prices").code == 0
+    given = json.dumps({"actual_cost_usd_micros": 9})
+    assert cli.run("track", *tokens, "--json", "-", stdin=given).code == 0
+    price = calc_price(
+        Usage(input_tokens=1000, output_tokens=200),
+        model_ref="claude-sonnet-4-5",
+        provider_id="anthropic",
+    )
+    costs = [e.actual_cost_usd_micros for e in spooled(cli.spool)]
+    assert costs == [round(price.total_price * 1_000_000), 7, 0, 9]
+
+
+def test_config_json_has_json_values(cli: Cli) -> None:
+    cli.point_at("http://127.0.0.1:8000")
+    data = json.loads(cli.run("config", "--json", "--max-retries", "5").out)
+    assert data["server_url"] == {
+        "value": "http://127.0.0.1:8000",
+        "source": "environment MOSAIC_TELEMETRY_SERVER_URL",
+    }
+    assert data["enabled"]["value"] is True
+    assert data["max_retries"] == {"value": 5, "source": "option --max-retries"}
+    assert data["batch_size"]["value"] == 100
+    assert data["request_timeout_seconds"]["value"] == 10.0
+    assert data["instance_id"]["value"] == INSTANCE
+
+
+def test_config_shows_the_placeholder_of_a_disabled_config(cli: Cli) -> None:
+    data = json.loads(cli.run("config", "--json", MOSAIC_TELEMETRY_ENABLED="off").out)
+    assert data["enabled"] == {"value": False, "source": "environment MOSAIC_TELEMETRY_ENABLED"}
+    assert data["instance_id"] == {
+        "value": "00000000-0000-0000-0000-000000000000",
+        "source": "placeholder (telemetry is disabled)",
+    }
+
+
+def test_an_unrecognised_kill_switch_value_disables_and_says_so(cli: Cli) -> None:
+    cli.point_at(DEAD_URL)
+    res = cli.run("track", MOSAIC_TELEMETRY_ENABLED="ture")
+    assert res.code == 0
+    assert "MOSAIC_TELEMETRY_ENABLED='ture' is not a recognised value" in res.err
+    assert "telemetry is disabled" in res.err
+    assert spooled(cli.spool) == []
