@@ -52,3 +52,23 @@ def test_no_private_module_is_named_anywhere() -> None:
     private = re.compile(r"mosaicstack_telemetry\._[a-z]")
     for path in MODULES:
         assert not private.search(path.read_text()), path.name
+
+
+def test_the_console_script_runs_the_cli() -> None:
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).parent / "mosaic-telemetry"
+    done = subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"mosaic-telemetry {mosaicstack_telemetry.__version__}"
+    done = subprocess.run(
+        [str(script), "hook", "install", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "--project" in done.stdout

@@ -333,3 +333,10 @@ def test_sdist_ships_the_docs_examples_and_license(tmp_path: Path) -> None:
     wanted |= {str(p.relative_to(ROOT)) for p in (ROOT / "docs").rglob("*.md")}
     assert wanted <= names, sorted(wanted - names)
     assert not {n for n in names if n.startswith((".venv", "site/"))}
+
+
+def test_wheel_declares_the_console_script(built: tuple[Path, float, set[str]]) -> None:
+    wheel, _, _ = built
+    with zipfile.ZipFile(wheel) as zf:
+        entry_points = zf.read(f"{DIST_INFO}/entry_points.txt").decode()
+    assert "mosaic-telemetry = mosaicstack_telemetry.cli:main" in entry_points
