@@ -103,31 +103,45 @@ def _is_int(value: object) -> bool:
 class TelemetryConfig:
     """All settings of a `TelemetryClient`.
 
-    Environment variables are read in `__post_init__`: `MOSAIC_TELEMETRY_ENABLED`, when set
-    and non-empty, always decides `enabled` (an operator's kill switch; see `parse_enabled`);
-    the server URL, API key, instance id and spool path variables fill their field only when the
-    constructor left it empty. A disabled config without an instance id gets
-    `DISABLED_INSTANCE_ID`, so `EventBuilder(instance_id=config.instance_id)` still builds.
+    Environment variables are read when the config is created: `MOSAIC_TELEMETRY_ENABLED`, when
+    set and non-empty, always decides `enabled` (an operator's kill switch: `1/true/yes/on`
+    enable, `0/false/no/off` disable, anything else disables with a warning); the server URL,
+    API key, instance id and spool path variables fill their field only when the constructor
+    left it empty. A disabled config without an instance id gets the placeholder
+    `00000000-0000-0000-0000-000000000000`, so `EventBuilder(instance_id=config.instance_id)`
+    still builds; `validate()` rejects the placeholder in an enabled config.
     """
 
+    #: Base URL of the server (`MOSAIC_TELEMETRY_SERVER_URL`); trailing slashes are stripped.
     server_url: str = ""
+    #: 64 hex digits (`MOSAIC_TELEMETRY_API_KEY`); never logged, shown or put in a repr.
     api_key: str = ""
+    #: The UUID of this installation, bound to the key (`MOSAIC_TELEMETRY_INSTANCE_ID`).
     instance_id: str = ""
+    #: Off: no network at all and `track()` drops silently (`MOSAIC_TELEMETRY_ENABLED` wins).
     enabled: bool = True
+    #: How often the sender flushes; it also wakes as soon as `batch_size` events wait.
     submit_interval_seconds: float = 300.0
+    #: Events held in memory; when full, the oldest is evicted (logged, counted).
     max_queue_size: int = 1000
+    #: Events per request, 1 to 100.
     batch_size: int = 100
+    #: Bounds each request as a whole, from connect to the last byte.
     request_timeout_seconds: float = 10.0
+    #: How long a fetched prediction is served from the cache.
     prediction_cache_ttl_seconds: float = 21600.0
+    #: Validate, serialize and log each batch at INFO; send nothing.
     dry_run: bool = False
+    #: Retries of a failed request after the first attempt (0: none).
     max_retries: int = 3
+    #: Sent on every request.
     user_agent: str = DEFAULT_USER_AGENT
-    #: Beyond the reference: the longest `stop()` / `flush()` may take by default.
+    #: The longest `stop()` / `flush()` may take by default.
     shutdown_timeout_seconds: float = 20.0
-    #: Beyond the reference: a SQLite file that keeps events until the server accepts them
+    #: A SQLite file that keeps events until the server accepts them
     #: ("" = memory only). Shared safely by several processes.
     spool_path: str = ""
-    #: Beyond the reference: the spool's bound; past it the oldest events are evicted.
+    #: The spool's bound; past it the oldest events are evicted.
     spool_max_events: int = 100_000
 
     def __post_init__(self) -> None:

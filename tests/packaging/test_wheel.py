@@ -340,3 +340,14 @@ def test_wheel_declares_the_console_script(built: tuple[Path, float, set[str]]) 
     with zipfile.ZipFile(wheel) as zf:
         entry_points = zf.read(f"{DIST_INFO}/entry_points.txt").decode()
     assert "mosaic-telemetry = mosaicstack_telemetry.cli:main" in entry_points
+
+
+def test_dev_installs_the_docs_extra() -> None:
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    marker = "; python_version >= '3.11'"
+    in_dev = {r.removesuffix(marker) for r in extras["dev"] if r.endswith(marker)}
+    assert set(extras["docs"]) <= in_dev
