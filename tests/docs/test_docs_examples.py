@@ -210,3 +210,35 @@ def test_the_readme_example(server: RunningServer, env: dict[str, str]) -> None:
         "claude-sonnet-4-5-20250929",
         112_340,
     )
+
+
+def _table_rows(page: str, heading: str) -> list[list[str]]:
+    text = (ROOT / "docs" / page).read_text(encoding="utf-8")
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return [[cell.strip() for cell in row.split("|")[1:-1]] for row in rows]
+
+
+def test_the_settings_table_lists_every_field_with_its_default() -> None:
+    import dataclasses
+
+    from mosaicstack_telemetry import TelemetryConfig
+
+    rows = _table_rows("configuration.md", "## Every setting")
+    fields = dataclasses.fields(TelemetryConfig)
+    assert [row[0] for row in rows] == [f"`{f.name}`" for f in fields]
+    for row, f in zip(rows, fields, strict=True):
+        assert row[1] == f"`{f.type}`", f.name
+        if f.name != "user_agent":  # shown as its pattern, with <version>
+            shown = '""' if f.default == "" else repr(f.default)
+            assert row[2].split(" ")[0] == f"`{shown}`", f.name
+
+
+def test_the_enum_table_lists_every_value() -> None:
+    import mosaicstack_telemetry
+
+    text = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
+    for name in ("TaskType", "Complexity", "Harness", "Provider", "Outcome", "QualityGate",
+                 "RepoSizeCategory"):  # fmt: skip
+        values = ", ".join(f"`{m.value}`" for m in getattr(mosaicstack_telemetry, name))
+        assert f"| `{name}` | {values} |" in text, name
