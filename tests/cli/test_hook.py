@@ -220,10 +220,16 @@ def test_install_merges_and_is_idempotent(cli: Cli) -> None:
     assert path.read_bytes() == before
 
 
-def test_install_updates_an_entry_with_another_interpreter_in_place(cli: Cli) -> None:
+@pytest.mark.parametrize(
+    "old",
+    [
+        "python3 -m mosaicstack_telemetry hook claude-code",
+        'python3 "$CLAUDE_PROJECT_DIR"/examples/claude_code_hook.py',  # the example it replaces
+    ],
+)
+def test_install_updates_an_entry_with_another_interpreter_in_place(cli: Cli, old: str) -> None:
     path = cli.home / ".claude" / "settings.json"
     path.parent.mkdir(parents=True)
-    old = "python3 -m mosaicstack_telemetry hook claude-code"
     path.write_text(json.dumps({"hooks": {"Stop": [{"hooks": [{"type": "command",
                                                                "command": old}]}]}}))  # fmt: skip
     res = cli.run("hook", "install", "claude-code")

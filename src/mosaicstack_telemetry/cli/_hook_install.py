@@ -22,8 +22,13 @@ from typing import Any
 from mosaicstack_telemetry.cli._output import err, out
 
 HOOK_ARGS = "-m mosaicstack_telemetry hook claude-code"
-#: What identifies an entry as ours: the current command, or the example script of 0.1.
-_OURS = ("mosaicstack_telemetry hook claude-code", "mosaic-telemetry hook claude-code")
+#: What identifies an entry as ours (updated in place, never added twice, so a turn is never
+#: counted by two hooks): this command in any spelling, or the example script it replaces.
+_OURS = (
+    "mosaicstack_telemetry hook claude-code",
+    "mosaic-telemetry hook claude-code",
+    "claude_code_hook.py",
+)
 TIMEOUT_SECONDS = 30
 
 
