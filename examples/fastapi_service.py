@@ -1,13 +1,13 @@
-"""The integration guide's Example 1, "Instrumenting a FastAPI Service", as written there.
+"""A FastAPI service that records each completed task (the integration guide's Example 1).
 
-Run it with `MOSAIC_TELEMETRY_API_KEY=... MOSAIC_TELEMETRY_INSTANCE_ID=... uvicorn
-fastapi_service:app` (from this directory); tests/examples/ runs it against the local server.
+Run it with the MOSAIC_TELEMETRY_* variables set, from this directory: `uvicorn
+fastapi_service:app`. The config comes from the environment only, so with nothing but
+`MOSAIC_TELEMETRY_ENABLED=false` set the service runs and sends nothing (the guide's version
+reads `os.environ["MOSAIC_TELEMETRY_API_KEY"]` itself, which fails when the variable is unset).
+tests/examples/ runs it against the local server, and with the kill switch alone.
 """
 
-import os
-import time  # noqa: F401  # as in the guide
 from contextlib import asynccontextmanager
-from uuid import UUID  # noqa: F401  # as in the guide
 
 from fastapi import FastAPI
 
@@ -23,12 +23,8 @@ from mosaicstack_telemetry import (
     TelemetryConfig,
 )
 
-# Initialize telemetry once at startup
-config = TelemetryConfig(
-    server_url=os.environ.get("MOSAIC_TELEMETRY_SERVER_URL", "https://tel-api.mosaicstack.dev"),
-    api_key=os.environ["MOSAIC_TELEMETRY_API_KEY"],
-    instance_id=os.environ["MOSAIC_TELEMETRY_INSTANCE_ID"],
-)
+# Initialize telemetry once at startup: MOSAIC_TELEMETRY_SERVER_URL, _API_KEY, _INSTANCE_ID.
+config = TelemetryConfig()
 
 telemetry = TelemetryClient(config)
 

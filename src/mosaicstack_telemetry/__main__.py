@@ -2,7 +2,7 @@
 
 import sys
 
-from mosaicstack_telemetry._cli import main
+from mosaicstack_telemetry.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -61,11 +61,12 @@ class EventBuilder:
     within 1.3x of `TaskCompletionEvent.model_validate` (see benchmarks/results.md).
     """
 
-    __slots__ = ("_data",)
+    __slots__ = ("_data", "_prices")
 
     def __init__(self, instance_id: str | UUID) -> None:
         self._data = data = _DEFAULTS.copy()
         data["instance_id"] = instance_id
+        self._prices: tuple[int, int] | None = None
 
     def event_id(self, value: str | UUID) -> EventBuilder:
         self._data["event_id"] = value
@@ -137,6 +138,21 @@ class EventBuilder:
         data["actual_cost_usd_micros"] = actual
         return self
 
+    def cost_from_prices(
+        self, *, cache_read_tokens: int = 0, cache_write_tokens: int = 0
+    ) -> EventBuilder:
+        """Opt in: `build()` fills `actual_cost_usd_micros` from the model, the provider and
+        the actual token counts when no actual cost was set (it is 0).
+
+        Uses genai-prices (`pip install 'mosaicstack-telemetry[prices]'`). `cache_read_tokens`
+        and `cache_write_tokens` are the parts of `actual_in` that were cache reads and writes,
+        priced at their own rates. An unknown model keeps the cost at 0 (said at DEBUG); without
+        genai-prices the cost stays 0 and a warning is logged once. `build()` never fails
+        because of a price.
+        """
+        self._prices = (cache_read_tokens, cache_write_tokens)
+        return self
+
     def quality(
         self,
         *,
@@ -168,4 +184,35 @@ class EventBuilder:
             data["event_id"] = new_event_id()
         if data["timestamp"] is None:
             data["timestamp"] = _utc_now()
+        if self._prices is not None and data["actual_cost_usd_micros"] == 0:
+            data["actual_cost_usd_micros"] = _priced(data, *self._prices)
         return _validate(data)
+
+
+_missing_prices_warned = False
+
+
+def _priced(data: dict[str, Any], cache_read: int, cache_write: int) -> int:
+    """The price of an event's actual tokens in microdollars; 0 when it cannot be known."""
+    global _missing_prices_warned  # noqa: PLW0603  # one warning per process
+    from mosaicstack_telemetry import _prices
+    from mosaicstack_telemetry._log import logger
+
+    try:
+        cost = _prices.cost_usd_micros(
+            data["model"],
+            data["provider"],
+            data["actual_input_tokens"],
+            data["actual_output_tokens"],
+            cache_read_tokens=cache_read,
+            cache_write_tokens=cache_write,
+        )
+    except ImportError:
+        if not _missing_prices_warned:
+            _missing_prices_warned = True
+            logger.warning(
+                "EventBuilder.cost_from_prices() needs genai-prices (%s): costs stay 0",
+                _prices.INSTALL_HINT,
+            )
+        return 0
+    return 0 if cost is None else cost

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -9,6 +10,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
+from urllib.parse import urlsplit
 
 from mosaicstack_telemetry._errors import DeliveryError
 from mosaicstack_telemetry._version import __version__
@@ -19,7 +21,14 @@ OnError = Callable[[DeliveryError, Sequence[Any]], None]
 BeforeSend = Callable[[Any], Any]
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
-_TRUTHY = frozenset({"1", "true", "yes"})
+_HEX = frozenset("0123456789abcdefABCDEF")
+#: The spellings of `MOSAIC_TELEMETRY_ENABLED` (any case); anything else disables, with a warning.
+_TRUTHY = frozenset({"1", "true", "yes", "on"})
+_FALSY = frozenset({"0", "false", "no", "off"})
+#: The instance id a disabled config gets when none is set, so code that builds events from
+#: `config.instance_id` keeps working with only the kill switch set. `validate()` rejects it
+#: in an enabled config: an event with this id can never be sent.
+DISABLED_INSTANCE_ID = "00000000-0000-0000-0000-000000000000"
 # The fields that environment variables fill when the constructor left them empty.
 _ENV_FILL = {
     "server_url": "MOSAIC_TELEMETRY_SERVER_URL",
@@ -31,6 +40,64 @@ ENV_ENABLED = "MOSAIC_TELEMETRY_ENABLED"
 ENV_DEBUG = "MOSAIC_TELEMETRY_DEBUG"
 ENV_CONCURRENCY = "MOSAIC_TELEMETRY_MAX_CONCURRENT_REQUESTS"
 DEFAULT_USER_AGENT = f"mosaicstack-telemetry-python/{__version__}"
+
+
+_warned_values: set[str] = set()
+
+
+def parse_enabled(raw: str) -> bool:
+    """The meaning of a non-empty `MOSAIC_TELEMETRY_ENABLED` value.
+
+    `1/true/yes/on` enable, `0/false/no/off` disable (any case). Anything else also disables
+    (fail safe: a mistyped kill switch must not send data its operator meant to stop) and is
+    logged once per process as a warning naming the value.
+    """
+    value = raw.strip().lower()
+    if value in _TRUTHY:
+        return True
+    if value not in _FALSY and raw not in _warned_values:
+        _warned_values.add(raw)
+        logging.getLogger("mosaicstack_telemetry").warning(
+            "%s=%r is not a recognised value (1/true/yes/on or 0/false/no/off): "
+            "telemetry is disabled",
+            ENV_ENABLED,
+            raw[:40],
+        )
+    return False
+
+
+def _got(value: object) -> str:
+    """How a rejected value is quoted: a number as it is, anything else with its type."""
+    if _is_number(value) or value is None:
+        return repr(value)
+    return f"{value!r}, a {type(value).__name__}"
+
+
+def _key_problem(key: object) -> str | None:
+    """Why `key` is not 64 hex digits, in terms that never reveal any part of it."""
+    if not isinstance(key, str):
+        return f"got a {type(key).__name__}"
+    if not key:
+        return "it is not set"
+    bad = next((i for i, ch in enumerate(key) if ch not in _HEX), None)
+    if bad is not None:
+        return f"got {len(key)} characters; character {bad + 1} is not hexadecimal"
+    if len(key) != 64:
+        return f"got {len(key)} hexadecimal digits"
+    return None
+
+
+def _url_problem(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  # raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        return f"is not a usable URL: {exc}"
+    if parts.scheme not in ("http", "https") or not url.startswith(("http://", "https://")):
+        return "must start with http:// or https://"
+    if not parts.hostname:
+        return "must name a host after the scheme"
+    return None
 
 
 def _is_number(value: object) -> bool:
@@ -45,47 +112,63 @@ def _is_int(value: object) -> bool:
 class TelemetryConfig:
     """All settings of a `TelemetryClient`.
 
-    Environment variables are read in `__post_init__`: `MOSAIC_TELEMETRY_ENABLED`, when set
-    and non-empty, always decides `enabled` (an operator's kill switch); the server URL, API key
-    and instance id variables fill their field only when the constructor left it empty.
+    Environment variables are read when the config is created: `MOSAIC_TELEMETRY_ENABLED`, when
+    set and non-empty, always decides `enabled` (an operator's kill switch: `1/true/yes/on`
+    enable, `0/false/no/off` disable, anything else disables with a warning); the server URL,
+    API key, instance id and spool path variables fill their field only when the constructor
+    left it empty. A disabled config without an instance id gets the placeholder
+    `00000000-0000-0000-0000-000000000000`, so `EventBuilder(instance_id=config.instance_id)`
+    still builds; `validate()` rejects the placeholder in an enabled config.
     """
 
+    #: Base URL of the server (`MOSAIC_TELEMETRY_SERVER_URL`); trailing slashes are stripped.
     server_url: str = ""
+    #: 64 hex digits (`MOSAIC_TELEMETRY_API_KEY`); never logged, shown or put in a repr.
     api_key: str = ""
+    #: The UUID of this installation, bound to the key (`MOSAIC_TELEMETRY_INSTANCE_ID`).
     instance_id: str = ""
+    #: Off: no network at all and `track()` drops silently (`MOSAIC_TELEMETRY_ENABLED` wins).
     enabled: bool = True
+    #: How often the sender flushes; it also wakes as soon as `batch_size` events wait.
     submit_interval_seconds: float = 300.0
+    #: Events held in memory; when full, the oldest is evicted (logged, counted).
     max_queue_size: int = 1000
+    #: Events per request, 1 to 100.
     batch_size: int = 100
+    #: Bounds each request as a whole, from connect to the last byte.
     request_timeout_seconds: float = 10.0
+    #: How long a fetched prediction is served from the cache.
     prediction_cache_ttl_seconds: float = 21600.0
+    #: Validate, serialize and log each batch at INFO; send nothing.
     dry_run: bool = False
+    #: Retries of a failed request after the first attempt (0: none).
     max_retries: int = 3
+    #: Sent on every request.
     user_agent: str = DEFAULT_USER_AGENT
-    #: Beyond the reference: the longest `stop()` / `flush()` may take by default.
+    #: The longest `stop()` / `flush()` may take by default.
     shutdown_timeout_seconds: float = 20.0
-    #: Beyond the reference: a SQLite file that keeps events until the server accepts them
+    #: A SQLite file that keeps events until the server accepts them
     #: ("" = memory only). Shared safely by several processes.
     spool_path: str = ""
-    #: Beyond the reference: the spool's bound; past it the oldest events are evicted.
+    #: The spool's bound; past it the oldest events are evicted.
     spool_max_events: int = 100_000
-    #: Beyond the reference: the most requests in flight at once. The sender starts with one,
+    #: The most requests in flight at once. The sender starts with one,
     #: adds one per success up to this bound, and halves on timeouts, 429 and 5xx.
     max_concurrent_requests: int = 4
-    #: Beyond the reference: called as `on_error(error, events)` from the sender when a batch
+    #: Called as `on_error(error, events)` from the sender when a batch
     #: is dropped (a status retrying cannot fix) or abandoned (undelivered at exit). Its own
     #: exceptions are logged and counted, never raised.
     on_error: OnError | None = None
-    #: Beyond the reference: called as `before_send(event)` in `track()`; returns the event
+    #: Called as `before_send(event)` in `track()`; returns the event
     #: to queue (changed or not) or None to drop it. Its exceptions drop the event (counted).
     before_send: BeforeSend | None = None
-    #: Beyond the reference: log the SDK's DEBUG lines to stderr without configuring logging.
+    #: Log the SDK's DEBUG lines to stderr without configuring logging.
     debug: bool = False
 
     def __post_init__(self) -> None:
         enabled = os.environ.get(ENV_ENABLED, "").strip()
         if enabled:
-            self.enabled = enabled.lower() in _TRUTHY
+            self.enabled = parse_enabled(enabled)
         for name, var in _ENV_FILL.items():
             if not getattr(self, name):
                 setattr(self, name, os.environ.get(var, "").strip())
@@ -97,8 +180,12 @@ class TelemetryConfig:
             # Left unparsed when not a number: validate() reports it with what was typed.
             value: Any = int(concurrency) if concurrency.isdigit() else concurrency
             self.max_concurrent_requests = value
+        # What the user typed, quoted by validate(): "http://" is stored as "http:".
+        self._typed_url = self.server_url
         if isinstance(self.server_url, str):
             self.server_url = self.server_url.strip().rstrip("/")
+        if not self.enabled and not self.instance_id:
+            self.instance_id = DISABLED_INSTANCE_ID
 
     def __repr__(self) -> str:
         # The key is a secret: show only whether one is set.
@@ -119,44 +206,74 @@ class TelemetryConfig:
         url = self.server_url
         if not isinstance(url, str) or not url:
             errors.append("server_url is required (e.g. https://tel-api.mosaicstack.dev)")
-        elif not url.startswith(("http://", "https://")):
-            errors.append(f"server_url must start with http:// or https:// (got {url!r})")
-        if not isinstance(self.api_key, str) or not _HEX64.fullmatch(self.api_key):
-            errors.append("api_key must be a 64-character hexadecimal string")
-        if not _is_uuid(self.instance_id):
-            errors.append(f"instance_id must be a valid UUID (got {self.instance_id!r})")
-        if not _is_number(self.submit_interval_seconds) or self.submit_interval_seconds <= 0:
+        else:
+            typed = self._typed_url
+            shown = typed if isinstance(typed, str) and typed.strip().rstrip("/") == url else url
+            problem = _url_problem(shown.strip())
+            if problem is not None:
+                errors.append(f"server_url {problem} (got {shown!r})")
+        key_problem = _key_problem(self.api_key)
+        if key_problem is not None:
+            errors.append(f"api_key must be a 64-character hexadecimal string ({key_problem})")
+        instance = self.instance_id
+        if isinstance(instance, str) and not instance:
+            errors.append("instance_id is required (a UUID; or MOSAIC_TELEMETRY_INSTANCE_ID)")
+        elif not _is_uuid(instance):
+            shown_id = repr(instance) if isinstance(instance, str) else _got(instance)
+            errors.append(f"instance_id must be a valid UUID (got {shown_id})")
+        elif self.enabled and str(self.instance_id) == DISABLED_INSTANCE_ID:
             errors.append(
-                f"submit_interval_seconds must be positive (got {self.submit_interval_seconds!r})"
+                f"instance_id is {DISABLED_INSTANCE_ID}, the placeholder of a disabled config: "
+                "set instance_id or MOSAIC_TELEMETRY_INSTANCE_ID"
+            )
+        interval = self.submit_interval_seconds
+        if not _is_number(interval) or interval <= 0:
+            errors.append(
+                f"submit_interval_seconds must be a positive number (got {_got(interval)})"
             )
         if not _is_int(self.max_queue_size) or self.max_queue_size <= 0:
-            errors.append(f"max_queue_size must be positive (got {self.max_queue_size!r})")
-        if not _is_int(self.batch_size) or not 1 <= self.batch_size <= 100:
-            errors.append(f"batch_size must be between 1 and 100 (got {self.batch_size!r})")
-        if not _is_number(self.request_timeout_seconds) or self.request_timeout_seconds <= 0:
             errors.append(
-                f"request_timeout_seconds must be positive (got {self.request_timeout_seconds!r})"
+                f"max_queue_size must be a positive integer (got {_got(self.max_queue_size)})"
+            )
+        if not _is_int(self.batch_size) or not 1 <= self.batch_size <= 100:
+            errors.append(
+                f"batch_size must be an integer between 1 and 100 (got {_got(self.batch_size)})"
+            )
+        timeout = self.request_timeout_seconds
+        if not _is_number(timeout) or timeout <= 0:
+            errors.append(
+                f"request_timeout_seconds must be a positive number (got {_got(timeout)})"
             )
         # Beyond the reference's list: values that would otherwise break the client later.
         if not _is_int(self.max_retries) or self.max_retries < 0:
-            errors.append(f"max_retries must be 0 or more (got {self.max_retries!r})")
+            errors.append(
+                f"max_retries must be an integer, 0 or more (got {_got(self.max_retries)})"
+            )
         shutdown = self.shutdown_timeout_seconds
         if not _is_number(shutdown) or shutdown <= 0:
-            errors.append(f"shutdown_timeout_seconds must be positive (got {shutdown!r})")
+            errors.append(
+                f"shutdown_timeout_seconds must be a positive number (got {_got(shutdown)})"
+            )
         if not isinstance(self.spool_path, str):
-            errors.append(f"spool_path must be a path string (got {self.spool_path!r})")
+            errors.append(f"spool_path must be a path string (got {_got(self.spool_path)})")
         if not _is_int(self.spool_max_events) or self.spool_max_events <= 0:
-            errors.append(f"spool_max_events must be positive (got {self.spool_max_events!r})")
+            errors.append(
+                f"spool_max_events must be a positive integer (got {_got(self.spool_max_events)})"
+            )
         limit = self.max_concurrent_requests
         if not _is_int(limit) or not 1 <= limit <= 16:
-            errors.append(f"max_concurrent_requests must be between 1 and 16 (got {limit!r})")
+            errors.append(
+                f"max_concurrent_requests must be an integer from 1 to 16 (got {_got(limit)})"
+            )
         for name in ("on_error", "before_send"):
             hook = getattr(self, name)
             if hook is not None and not callable(hook):
-                errors.append(f"{name} must be a function or None (got {hook!r})")
+                errors.append(f"{name} must be a function or None (got {_got(hook)})")
         ttl = self.prediction_cache_ttl_seconds
         if not _is_number(ttl) or ttl < 0:
-            errors.append(f"prediction_cache_ttl_seconds must be 0 or more (got {ttl!r})")
+            errors.append(
+                f"prediction_cache_ttl_seconds must be a number, 0 or more (got {_got(ttl)})"
+            )
         return errors
 
 

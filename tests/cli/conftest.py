@@ -86,7 +86,7 @@ def inproc(
     usage checks, where a subprocess each would only add start-up time."""
     import io
 
-    from mosaicstack_telemetry._cli import main
+    from mosaicstack_telemetry.cli import main
 
     def run(*args: str, stdin: str = "") -> Result:
         for name in [n for n in os.environ if n.startswith("MOSAIC_TELEMETRY_")]:

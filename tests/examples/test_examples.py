@@ -1,12 +1,12 @@
-"""The examples, run as a user runs them (subprocesses) against the local reference server."""
+"""The examples, run as a user runs them (subprocesses) against the local reference server.
+
+The Claude Code hook is a CLI command now: tests/cli/test_hook.py."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -25,88 +25,6 @@ def _env(tmp_path: Path, srv: TelemetryServer) -> dict[str, str]:
         MOSAIC_TELEMETRY_SPOOL_PATH=str(tmp_path / "spool.sqlite3"),
     )
     return env
-
-
-def _flush(env: dict[str, str]) -> str:
-    cmd = [sys.executable, "-m", "mosaicstack_telemetry", "flush"]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=True)
-    return done.stdout.strip()
-
-
-def _transcript(path: Path) -> None:
-    lines = [
-        {"type": "user", "uuid": "u0", "timestamp": "2025-01-01T10:00:00Z",
-         "message": {"role": "user", "content": "an earlier turn"}},
-        {"type": "assistant", "uuid": "a0", "timestamp": "2025-01-01T10:00:05Z",
-         "message": {"model": "claude-old", "usage": {"input_tokens": 999, "output_tokens": 9}}},
-        {"type": "user", "uuid": "u1", "timestamp": "2025-01-01T10:01:00Z",
-         "message": {"role": "user", "content": [{"type": "text", "text": "fix the bug"}]}},
-        {"type": "assistant", "uuid": "a1", "timestamp": "2025-01-01T10:01:02Z",
-         "message": {"model": "claude-sonnet-4-5", "usage": {
-             "input_tokens": 100, "cache_read_input_tokens": 1000,
-             "cache_creation_input_tokens": 10, "output_tokens": 50}}},
-        {"type": "user", "uuid": "t1", "timestamp": "2025-01-01T10:01:03Z",
-         "message": {"role": "user", "content": [{"type": "tool_result", "content": "ok"}]}},
-        {"type": "system", "subtype": "compact_boundary", "uuid": "c1",
-         "timestamp": "2025-01-01T10:01:04Z"},
-        {"type": "assistant", "uuid": "a2", "timestamp": "2025-01-01T10:01:30Z",
-         "message": {"model": "claude-sonnet-4-5", "usage": {
-             "input_tokens": 200, "output_tokens": 70}}},
-    ]  # fmt: skip
-    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n{truncated")
-
-
-def test_claude_code_hook(tmp_path: Path, telemetry_server: TelemetryServer) -> None:
-    env = _env(tmp_path, telemetry_server)
-    transcript = tmp_path / "session.jsonl"
-    _transcript(transcript)
-    payload = {
-        "session_id": "s-1",
-        "transcript_path": str(transcript),
-        "hook_event_name": "Stop",
-        "cwd": str(tmp_path),
-        "stop_hook_active": False,
-    }
-    hook = [sys.executable, str(EXAMPLES / "claude_code_hook.py")]
-    for _ in range(2):  # the same turn twice: recorded once (a deterministic event id)
-        start = time.monotonic()
-        done = subprocess.run(
-            hook, input=json.dumps(payload), env=env, capture_output=True, text=True, timeout=60
-        )
-        assert time.monotonic() - start < 15
-        assert done.returncode == 0
-        assert done.stderr == ""
-    assert telemetry_server.events() == []  # spooled only; the hook never waits on the network
-    assert _flush(env) == "sent 1, rejected 0, dropped 0, remaining 0"
-    (event,) = telemetry_server.events()
-    assert event["harness"] == "claude_code"
-    assert event["provider"] == "anthropic"
-    assert event["model"] == "claude-sonnet-4-5"
-    assert event["actual_input_tokens"] == 1310  # this turn only, cache tokens included
-    assert event["actual_output_tokens"] == 120
-    assert event["task_duration_ms"] == 30_000
-    assert event["context_compactions"] == 1
-    assert event["outcome"] == "success"
-
-
-def test_claude_code_hook_never_fails_the_session(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOSAIC_")}
-    env.update(HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path))  # no config at all
-    hook = [sys.executable, str(EXAMPLES / "claude_code_hook.py")]
-    for stdin in ("not json", '{"transcript_path": "/nonexistent"}'):
-        done = subprocess.run(
-            hook, input=stdin, env=env, capture_output=True, text=True, timeout=60
-        )
-        assert done.returncode == 0  # exit 2 would block Claude from stopping
-        assert "telemetry hook" in done.stderr
-
-
-def test_claude_code_settings_snippet_is_valid() -> None:
-    settings = json.loads((EXAMPLES / "claude_code_settings.json").read_text())
-    assert list(settings["hooks"]) == ["Stop"]  # not SubagentStop: it would count a turn twice
-    (hook,) = settings["hooks"]["Stop"][0]["hooks"]
-    assert hook["type"] == "command"
-    assert "claude_code_hook.py" in hook["command"]
 
 
 @pytest.mark.parametrize(("code", "outcome"), [(0, "success"), (3, "failure")])

@@ -323,3 +323,44 @@ def test_dev_build_stamps_a_dev_version_and_restores_the_file(tmp_path: Path) ->
         shipped = zf.read("mosaicstack_telemetry/_version.py").decode()
     assert f'__version__ = "{version}"' in shipped
     print(f"scripts/build --dev (sdist + wheel): {elapsed:.1f} s")
+
+
+def test_wheel_ships_the_license(built: tuple[Path, float, set[str]]) -> None:
+    wheel, _, _ = built
+    names, fields = metadata_of(wheel)
+    assert f"{DIST_INFO}/licenses/LICENSE" in names
+    assert fields["License-Expression"] == ["MIT"]
+    with zipfile.ZipFile(wheel) as zf:
+        assert zf.read(f"{DIST_INFO}/licenses/LICENSE").decode().startswith("MIT License")
+
+
+def test_sdist_ships_the_docs_examples_and_license(tmp_path: Path) -> None:
+    import tarfile
+
+    run([sys.executable, "-m", "build", "--sdist", "--outdir", str(tmp_path), str(ROOT)], ROOT)
+    (sdist,) = tmp_path.glob("*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+    wanted = {"LICENSE", "README.md", "mkdocs.yml", "docs/index.md", "examples/README.md"}
+    wanted |= {f"examples/{p.name}" for p in (ROOT / "examples").iterdir() if p.is_file()}
+    wanted |= {str(p.relative_to(ROOT)) for p in (ROOT / "docs").rglob("*.md")}
+    assert wanted <= names, sorted(wanted - names)
+    assert not {n for n in names if n.startswith((".venv", "site/"))}
+
+
+def test_wheel_declares_the_console_script(built: tuple[Path, float, set[str]]) -> None:
+    wheel, _, _ = built
+    with zipfile.ZipFile(wheel) as zf:
+        entry_points = zf.read(f"{DIST_INFO}/entry_points.txt").decode()
+    assert "mosaic-telemetry = mosaicstack_telemetry.cli:main" in entry_points
+
+
+def test_dev_installs_the_docs_extra() -> None:
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    marker = "; python_version >= '3.11'"
+    in_dev = {r.removesuffix(marker) for r in extras["dev"] if r.endswith(marker)}
+    assert set(extras["docs"]) <= in_dev

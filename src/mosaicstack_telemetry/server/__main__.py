@@ -1,20 +1,23 @@
-"""`python -m mosaicstack_telemetry.server`: the reference server on the command line."""
+"""`python -m mosaicstack_telemetry.server`: the reference server on the command line.
+
+Without `--key` (or `--keys-file`) it makes a fresh random key bound to a fresh instance id and
+prints both once, in full, with the `export` lines to paste: a local server's key is useless if
+nobody can read it, and a fixed demo key would be a public one. Without the `server` extra it
+says which extra to install and exits 1.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import sys
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from mosaicstack_telemetry.server._app import BODY_LIMIT, create_app
-from mosaicstack_telemetry.server._faults import FAULT_KINDS, FaultConfig
-from mosaicstack_telemetry.server._run import serve_forever
-
-# For demos only, used when no key is given (and announced): never use it beyond localhost.
-DEMO_KEY = "d" * 64
-DEMO_INSTANCE = "00000000-0000-4000-8000-000000000001"
+from mosaicstack_telemetry.server import load
 
 
 def parse_keys_file(path: Path) -> dict[str, str]:
@@ -46,7 +49,25 @@ def _key_arg(value: str) -> tuple[str, str]:
     return key, instance
 
 
-def build_parser() -> argparse.ArgumentParser:
+def fresh_key() -> tuple[str, str]:
+    """A random 64-hex key and a random instance id, for a server started without `--key`."""
+    return secrets.token_hex(32), str(uuid.uuid4())
+
+
+def announce(url: str, key: str, instance: str) -> str:
+    """What a server started without `--key` prints once it serves: the key, in full."""
+    return (
+        f"serving on {url}\n"
+        "no --key given: a fresh random key for this local server only (it is printed once; "
+        "pass --key KEY:INSTANCE_ID to keep one across restarts).\n"
+        "paste these lines into the shell of the app or CLI that will send to it:\n\n"
+        f"  export MOSAIC_TELEMETRY_SERVER_URL={url}\n"
+        f"  export MOSAIC_TELEMETRY_API_KEY={key}\n"
+        f"  export MOSAIC_TELEMETRY_INSTANCE_ID={instance}\n"
+    )
+
+
+def build_parser(body_limit: int, fault_kinds: Sequence[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m mosaicstack_telemetry.server",
         description="Local reference server of the Mosaic Stack Telemetry v1 API.",
@@ -63,10 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="an API key (64 hex) and the instance it is bound to; repeatable",
     )
     parser.add_argument("--keys-file", type=Path, help="JSON object or 'KEY INSTANCE' lines")
-    parser.add_argument("--body-limit", type=int, default=BODY_LIMIT, help="bytes")
+    parser.add_argument("--body-limit", type=int, default=body_limit, help="bytes")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="0..1 of v1 requests")
     parser.add_argument(
-        "--fault-kinds", default=",".join(FAULT_KINDS), help=f"comma-separated: {FAULT_KINDS}"
+        "--fault-kinds",
+        default=",".join(fault_kinds),
+        help=f"comma-separated: {tuple(fault_kinds)}",
     )
     parser.add_argument("--fault-seed", type=int, default=None)
     parser.add_argument("--fault-retry-after", default="1", help="Retry-After of a 429")
@@ -75,15 +98,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _modules() -> tuple[Any, Any, Any] | None:
+    try:
+        return load("_app"), load("_faults"), load("_run")
+    except ModuleNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    modules = _modules()
+    if modules is None:
+        return 1
+    app_module, faults_module, run_module = modules
+    args = build_parser(app_module.BODY_LIMIT, faults_module.FAULT_KINDS).parse_args(argv)
+    FaultConfig, create_app = faults_module.FaultConfig, app_module.create_app
+    fresh: tuple[str, str] | None = None
     try:
         keys = dict(args.key)
         if args.keys_file is not None:
             keys.update(parse_keys_file(args.keys_file))
         if not keys:
-            keys = {DEMO_KEY: DEMO_INSTANCE}
-            print(f"no --key given: demo key {DEMO_KEY} -> {DEMO_INSTANCE}", flush=True)
+            fresh = fresh_key()
+            keys = {fresh[0]: fresh[1]}
         faults = FaultConfig(
             rate=args.fault_rate,
             kinds=tuple(k.strip() for k in args.fault_kinds.split(",") if k.strip()),
@@ -95,13 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    serve_forever(
-        app,
-        args.host,
-        args.port,
-        args.log_level,
-        ready=lambda url: print(f"serving on {url}", flush=True),
-    )
+
+    def ready(url: str) -> None:
+        print(f"serving on {url}" if fresh is None else announce(url, *fresh), flush=True)
+
+    run_module.serve_forever(app, args.host, args.port, args.log_level, ready=ready)
     return 0
 
 

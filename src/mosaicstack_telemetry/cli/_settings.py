@@ -12,14 +12,27 @@ import os
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mosaicstack_telemetry._config import _ENV_FILL, _HEX64, ENV_ENABLED, TelemetryConfig
+from mosaicstack_telemetry.cli._output import UsageError, remember_key
+
+if TYPE_CHECKING:
+    from mosaicstack_telemetry import TelemetryConfig
 
 APP_NAME = "mosaicstack-telemetry"
 SPOOL_FILE = "spool.sqlite3"
-#: Any run of 64 hex digits looks like a key: scrubbed from everything the CLI prints.
-_KEYLIKE = re.compile(r"[0-9a-fA-F]{64}")
+ENV_ENABLED = "MOSAIC_TELEMETRY_ENABLED"
+#: The fields an environment variable fills when nothing else set them (TelemetryConfig's own
+#: rule; tests/cli checks that these are the variables it reads).
+ENV_VARS = {
+    "server_url": "MOSAIC_TELEMETRY_SERVER_URL",
+    "api_key": "MOSAIC_TELEMETRY_API_KEY",
+    "instance_id": "MOSAIC_TELEMETRY_INSTANCE_ID",
+    "spool_path": "MOSAIC_TELEMETRY_SPOOL_PATH",
+}
+#: The instance id of a disabled config that had none (see TelemetryConfig).
+PLACEHOLDER_INSTANCE = "00000000-0000-0000-0000-000000000000"
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
 #: The option of each field the CLI lets the user set (dest name -> config field).
 OPTION_FIELDS = {
@@ -32,10 +45,6 @@ OPTION_FIELDS = {
 }
 #: config field -> argparse dest, where they differ.
 _DESTS = {"spool_path": "spool", "request_timeout_seconds": "request_timeout"}
-
-
-class UsageError(Exception):
-    """Invalid input from the user: exit code 2."""
 
 
 def default_spool_path() -> Path:
@@ -57,13 +66,6 @@ def redact_key(key: object) -> str:
     if _HEX64.fullmatch(key):
         return "<redacted, 64 hex>"
     return f"<redacted, {len(key)} chars, not 64 hex>"
-
-
-def scrub(text: str, key: str = "") -> str:
-    """Remove the key (and anything shaped like one) from text about to be printed."""
-    if key:
-        text = text.replace(key, "<redacted>")
-    return _KEYLIKE.sub("<redacted>", text)
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -113,18 +115,21 @@ class Effective:
     config: TelemetryConfig
     sources: dict[str, str]
 
-    def rows(self) -> list[tuple[str, str, str]]:
-        """(field, printable value, source) for every field; the key redacted."""
-        out = []
+    def values(self) -> list[tuple[str, Any, str]]:
+        """(field, value, source) for every field; the key replaced by its redacted form."""
+        rows = []
         for f in fields(self.config):
             value: Any = getattr(self.config, f.name)
-            shown = redact_key(value) if f.name == "api_key" else repr(value)
-            out.append((f.name, shown, self.sources.get(f.name, "default")))
-        return out
+            if f.name == "api_key":
+                value = redact_key(value)
+            rows.append((f.name, value, self.sources.get(f.name, "default")))
+        return rows
 
 
 def resolve(args: argparse.Namespace) -> Effective:
     """Build the effective config from parsed options, the environment and the defaults."""
+    from mosaicstack_telemetry import TelemetryConfig
+
     given: dict[str, Any] = {}
     for name in OPTION_FIELDS:
         if name == "api_key":
@@ -145,13 +150,43 @@ def resolve(args: argparse.Namespace) -> Effective:
     sources: dict[str, str] = {}
     for name in given:
         sources[name] = f"option {OPTION_FIELDS[name]}"
-    for name, var in _ENV_FILL.items():
+    for name, var in ENV_VARS.items():
         if name not in given and os.environ.get(var, "").strip():
             sources[name] = f"environment {var}"
     if os.environ.get(ENV_ENABLED, "").strip():
         sources["enabled"] = f"environment {ENV_ENABLED}"
     config = TelemetryConfig(**given)
+    remember_key(config.api_key)
+    if "instance_id" not in sources and config.instance_id == PLACEHOLDER_INSTANCE:
+        sources["instance_id"] = "placeholder (telemetry is disabled)"
     if not config.spool_path:
         config.spool_path = str(default_spool_path())
         sources["spool_path"] = "default (the user's data directory)"
     return Effective(config, sources)
+
+
+def required(args: argparse.Namespace) -> Effective:
+    """The effective config; an enabled, invalid one is a usage error (exit 2)."""
+    eff = resolve(args)
+    if eff.config.enabled:
+        problems = eff.config.validate()
+        if problems:
+            lines = "\n".join(f"  {p}" for p in problems)
+            raise UsageError(
+                "the telemetry config is incomplete or invalid:\n"
+                f"{lines}\n"
+                "set MOSAIC_TELEMETRY_SERVER_URL, MOSAIC_TELEMETRY_API_KEY and "
+                "MOSAIC_TELEMETRY_INSTANCE_ID (or --server-url, --api-key-file, --instance-id); "
+                "see `mosaic-telemetry config`"
+            )
+    return eff
+
+
+def disabled(eff: Effective) -> bool:
+    """True (and says so on stderr) when the kill switch is on: the command does nothing."""
+    if eff.config.enabled:
+        return False
+    from mosaicstack_telemetry.cli._output import err
+
+    err("mosaic-telemetry: telemetry is disabled (MOSAIC_TELEMETRY_ENABLED); nothing done")
+    return True

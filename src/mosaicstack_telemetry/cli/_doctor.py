@@ -1,21 +1,33 @@
 """`mosaic-telemetry doctor`: is this machine able to deliver telemetry, and if not, why.
 
-Each check says ok / warn / FAIL with a reason; any FAIL makes the exit code 1. Auth is
-checked with the v1 events endpoint only: an empty batch `{"events": []}` is invalid (422) but
-the server checks the key first (401/403), so a 422 proves the key works and stores nothing.
+Each check says ok / warn / FAIL with a reason; any FAIL makes the exit code 1.
+
+Auth is probed with the v1 events endpoint: an empty batch `{"events": []}` is invalid (422),
+but the server checks the key first (401/403), so a 422 proves the key works and stores
+nothing. The SDK has no public call that sends an empty batch (and must not: `track()` never
+sends invalid data), so the probe is a plain httpx request with the headers the SDK sends
+(bearer key, User-Agent, JSON). httpx is the SDK's own dependency and verifies TLS the same way.
+
+The spool is read, never written: opened read-only with sqlite3 (`PRAGMA quick_check` and the
+spool's `events` table), so a doctor run cannot change or create it, whatever the config says.
 """
 
 from __future__ import annotations
 
+import argparse
+import ipaddress
+import os
 import socket
 import sqlite3
 import ssl
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from mosaicstack_telemetry._cli_config import Effective, scrub
+from mosaicstack_telemetry.cli import _settings
+from mosaicstack_telemetry.cli._output import out, scrub
 
 
 @dataclass
@@ -23,6 +35,17 @@ class Check:
     name: str
     status: str  # "ok", "warn", "FAIL", "skip"
     detail: str
+
+
+def is_loopback(url: str) -> bool:
+    """Whether the URL's host is this machine (where plain http:// is harmless)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _hostport(url: str) -> tuple[str, int, bool]:
@@ -62,25 +85,25 @@ def _network(url: str, timeout: float) -> list[Check]:
     return checks
 
 
-def _auth(eff: Effective, timeout: float) -> Check:
-    """An empty batch sent the way the SDK sends (its transport: generated client, bearer
-    header, User-Agent, whole-request deadline): auth comes before the body, nothing is stored."""
-    import dataclasses
-    import time
+def _auth(eff: _settings.Effective, timeout: float) -> Check:
+    """An empty batch with the SDK's headers: auth comes before the body, nothing is stored."""
+    import httpx
 
-    from mosaicstack_telemetry._transport import HttpWire
-    from mosaicstack_telemetry._wire import EVENTS, Budget, Request
-
-    transport = HttpWire(dataclasses.replace(eff.config, request_timeout_seconds=timeout))
+    config = eff.config
     try:
-        response = transport.send(
-            Request(EVENTS, b'{"events": []}', 0), Budget(time.monotonic() + timeout)
+        response = httpx.post(
+            f"{config.server_url}/v1/events/batch",
+            content=b'{"events": []}',
+            headers={
+                "Authorization": f"Bearer {config.api_key}",
+                "User-Agent": config.user_agent,
+                "Content-Type": "application/json",
+            },
+            timeout=timeout,
         )
     except Exception as exc:  # timeouts, refused or reset connections, TLS
         return Check("auth", "FAIL", f"request failed: {type(exc).__name__}: {exc}")
-    finally:
-        transport.close()
-    status = response.status
+    status = response.status_code
     if status in (401, 403):
         meaning = "missing or malformed" if status == 401 else "not known to the server"
         return Check("auth", "FAIL", f"HTTP {status}: the API key is {meaning}")
@@ -89,55 +112,62 @@ def _auth(eff: Effective, timeout: float) -> Check:
     return Check("auth", "FAIL", f"unexpected HTTP {status} from the events endpoint")
 
 
+def _read_spool(path: Path) -> tuple[str, int, float | None, int]:
+    """(integrity, events waiting, age of the oldest in s, evicted) of a spool file, read-only."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+    try:
+        (health,) = conn.execute("PRAGMA quick_check").fetchone()
+        count, oldest = conn.execute("SELECT COUNT(*), MIN(created) FROM events").fetchone()
+        try:
+            row = conn.execute("SELECT value FROM counters WHERE name = 'evicted'").fetchone()
+        except sqlite3.OperationalError:  # a spool that never evicted may lack the table
+            row = None
+    finally:
+        conn.close()
+    age = None if oldest is None else max(time.time() - float(oldest), 0.0)
+    return str(health), int(count), age, int(row[0]) if row else 0
+
+
 def _spool(path_text: str) -> list[Check]:
     path = Path(path_text).expanduser()
     if not path.exists():
         parent = next((p for p in [path, *path.parents] if p.exists()), None)
         if parent is None or not parent.is_dir():
             return [Check("spool", "FAIL", f"{path}: no directory to create it in")]
-        import os
-
         if not os.access(parent, os.W_OK):
             return [Check("spool", "FAIL", f"{path}: {parent} is not writable")]
         return [Check("spool", "ok", f"{path} does not exist yet (created by the first track)")]
-    from mosaicstack_telemetry._spool import Spool
-
-    spool = Spool(path)
     try:
-        count = spool.count()
-        evicted = spool.evicted()
-        age = spool.oldest_age()
-        # No journal-mode check: opening a spool switches it to WAL, so it could never fail.
-        (health,) = spool._connect().execute("PRAGMA quick_check").fetchone()
+        health, count, age, evicted = _read_spool(path)
     except sqlite3.Error as exc:
         return [Check("spool", "FAIL", f"{path}: cannot be opened as a spool: {exc}")]
-    finally:
-        spool.close()
     checks = [Check("spool", "ok", f"{path}: {count} events waiting")]
     if age is not None:
         checks.append(Check("spool-age", "ok", f"oldest event waiting for {age:.0f} s"))
     if evicted:
         checks.append(Check("spool-evicted", "warn", f"{evicted} events evicted (spool was full)"))
-    checks.append(Check("spool-integrity", "ok" if health == "ok" else "FAIL", str(health)))
+    checks.append(Check("spool-integrity", "ok" if health == "ok" else "FAIL", health))
+    if not os.access(path, os.W_OK):
+        checks.append(Check("spool-writable", "FAIL", f"{path} is not writable"))
     return checks
 
 
-def _server(url: object, timeout: float, eff: Effective, problems: list[str]) -> list[Check]:
+def _server(
+    url: object, timeout: float, eff: _settings.Effective, problems: list[str]
+) -> list[Check]:
     """Reachability, TLS and auth of the server URL, each skipped once an earlier one failed."""
-    from mosaicstack_telemetry._config import is_loopback as _is_loopback
-
     skip_auth = Check("auth", "skip", "needs a valid config and a reachable server")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         return [Check("network", "skip", "no valid server URL"), skip_auth]
     try:
         _, _, tls = _hostport(url)
-    except ValueError as exc:  # e.g. a port out of range: validate() checks the scheme only
+    except ValueError as exc:  # e.g. a port out of range
         return [
             Check("network", "FAIL", f"server_url {url!r} is not a usable URL: {exc}"),
             skip_auth,
         ]
     checks = []
-    if not tls and not _is_loopback(url):
+    if not tls and not is_loopback(url):
         checks.append(Check("tls", "warn", "plain http:// to a non-loopback host"))
     net = _network(url, timeout)
     checks.extend(net)
@@ -146,26 +176,39 @@ def _server(url: object, timeout: float, eff: Effective, problems: list[str]) ->
     return checks
 
 
-def run(eff: Effective, timeout: float) -> list[Check]:
+def checks(eff: _settings.Effective, timeout: float) -> list[Check]:
     """Every check, in order; later network checks are skipped when an earlier one failed."""
     config = eff.config
-    checks: list[Check] = []
+    found: list[Check] = []
     problems = config.validate()
     if problems:
-        checks.extend(Check("config", "FAIL", p) for p in problems)
+        found.extend(Check("config", "FAIL", p) for p in problems)
     else:
-        checks.append(Check("config", "ok", "server URL, key and instance id are valid"))
+        found.append(Check("config", "ok", "server URL, key and instance id are valid"))
     if not config.enabled:
-        checks.append(Check("enabled", "warn", "telemetry is disabled (MOSAIC_TELEMETRY_ENABLED)"))
-    url = config.server_url
-    checks.extend(_server(url, timeout, eff, problems))
-    checks.extend(_spool(config.spool_path))
-    return checks
+        found.append(Check("enabled", "warn", "telemetry is disabled (MOSAIC_TELEMETRY_ENABLED)"))
+    found.extend(_server(config.server_url, timeout, eff, problems))
+    found.extend(_spool(config.spool_path))
+    return found
 
 
-def report(eff: Effective, checks: list[Check]) -> str:
-    width = max(len(c.name) for c in checks)
-    lines = [f"[{c.status:>4}] {c.name:<{width}}  {c.detail}" for c in checks]
-    return scrub(
-        "\n".join(lines), eff.config.api_key if isinstance(eff.config.api_key, str) else ""
+def run(args: argparse.Namespace) -> int:
+    eff = _settings.resolve(args)
+    found = checks(eff, args.timeout)
+    width = max(len(c.name) for c in found)
+    out(scrub("\n".join(f"[{c.status:>4}] {c.name:<{width}}  {c.detail}" for c in found)))
+    failed = sum(c.status == "FAIL" for c in found)
+    out(f"{failed} problem(s) found" if failed else "no problems found")
+    return 1 if failed else 0
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    doctor = sub.add_parser(
+        "doctor",
+        parents=[common],
+        help="check config, network, auth and spool",
+        description="Check the config, DNS, TCP, TLS, the key (an empty batch: nothing is "
+        "stored) and the spool (read-only). Exit 1 on any problem.",
     )
+    doctor.add_argument("--timeout", type=float, default=5.0, metavar="S", help="per check (5)")
+    doctor.set_defaults(func=run)

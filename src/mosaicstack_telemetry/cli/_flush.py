@@ -1,0 +1,121 @@
+"""`mosaic-telemetry flush`: deliver everything the spool holds, and say what happened.
+
+It is a `TelemetryClient.flush()` with the spool as its queue. Progress goes to stderr: a bar
+on a terminal, or anywhere once the spool holds `PROGRESS_THRESHOLD` events; when stderr is not
+a terminal (cron, a hook, CI) every HTTP attempt is printed too, so a slow or failing flush is
+never silent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from typing import TYPE_CHECKING, Any, TextIO
+
+from mosaicstack_telemetry.cli import _settings
+from mosaicstack_telemetry.cli._output import err, out, show_attempts
+
+if TYPE_CHECKING:
+    from mosaicstack_telemetry import FlushResult
+
+#: `flush` shows progress on a terminal, or anywhere once the spool holds this many events.
+PROGRESS_THRESHOLD = 500
+
+
+class Progress:
+    """A text progress bar on stderr: redrawn in place on a terminal, every 10% elsewhere."""
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total, self.stream = total, stream
+        self.tty = stream.isatty()
+        self._last_step = -1
+
+    def show(self, done: int) -> None:
+        done = min(max(done, 0), self.total)
+        fraction = done / self.total if self.total else 1.0
+        if self.tty:
+            bar = "#" * int(fraction * 30)
+            self.stream.write(f"\r[{bar:<30}] {done}/{self.total} ({fraction:4.0%})")
+        else:
+            step = int(fraction * 10)
+            if step == self._last_step:
+                return
+            self._last_step = step
+            self.stream.write(f"flush: {done}/{self.total} ({fraction:.0%})\n")
+        self.stream.flush()
+
+    def end(self, done: int) -> None:
+        self.show(done)
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    from mosaicstack_telemetry import FlushResult, TelemetryClient
+
+    eff = _settings.required(args)
+    if _settings.disabled(eff):
+        return 0
+    client = TelemetryClient(eff.config)
+    total = client.stats().spooled
+    show = args.progress
+    if show is None:
+        show = sys.stderr.isatty() or total >= PROGRESS_THRESHOLD
+    show_attempts()
+    results: list[FlushResult] = []
+    worker = threading.Thread(
+        target=lambda: results.append(client.flush(timeout=args.timeout)), daemon=True
+    )
+    worker.start()
+    progress = Progress(total, sys.stderr) if show and total else None
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+            if progress is not None:
+                progress.show(total - client.stats().spooled)
+        stats = client.stats()
+        result = results[0] if results else FlushResult(0, 0, 0, stats.queued + stats.spooled)
+        if progress is not None:
+            progress.end(total - result.remaining)
+    finally:
+        client.close()
+    if args.json:
+        summary: dict[str, Any] = {
+            "sent": result.sent,
+            "rejected": result.rejected,
+            "dropped": result.dropped,
+            "remaining": result.remaining,
+            "last_error": stats.last_error if result.remaining else None,
+        }
+        out(json.dumps(summary))
+    else:
+        out(
+            f"sent {result.sent}, rejected {result.rejected}, dropped {result.dropped}, "
+            f"remaining {result.remaining}"
+        )
+        if result.remaining:
+            err(f"mosaic-telemetry: {result.remaining} events remain ({stats.last_error})")
+    return 1 if result.remaining else 0
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    flush = sub.add_parser(
+        "flush",
+        parents=[common],
+        help="deliver everything the spool holds",
+        description="Deliver the spool; prints sent / rejected / dropped / remaining. "
+        "Exit 1 if events remain. When stderr is not a terminal, each HTTP attempt is "
+        "printed on it.",
+    )
+    flush.add_argument("--timeout", type=float, default=120.0, metavar="S", help="deadline (120)")
+    flush.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=f"progress on stderr (default: on a terminal or from {PROGRESS_THRESHOLD} events)",
+    )
+    flush.add_argument("--json", action="store_true", help="the summary as JSON")
+    flush.set_defaults(func=run)

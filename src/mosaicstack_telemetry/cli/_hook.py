@@ -1,0 +1,210 @@
+"""`mosaic-telemetry hook claude-code`: Claude Code's `Stop` hook, one event per finished turn.
+
+Claude Code runs it with the hook's JSON payload on stdin (`session_id`, `transcript_path`,
+`hook_event_name`, `cwd`, ...). It sums the turn's token usage from the transcript (JSONL; the
+turn is what follows the last prompt the user typed), takes the model and the duration from
+it, prices the tokens (genai-prices, when installed) and spools the event: no network wait.
+`mosaic-telemetry flush` delivers it later.
+
+Claude Code writes one API response as several transcript lines (one per content block) that
+share `message.id` and repeat the same `usage`: each `message.id` is counted once.
+
+A hook must never break the harness: whatever happens it exits 0 and prints nothing on stdout
+(exit 2 would block Claude from stopping); problems go to stderr, which Claude Code shows in
+its verbose mode. Wire it to `Stop` only: a `SubagentStop` payload points at the main
+session's transcript, so the same turn would be counted twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mosaicstack_telemetry.cli import _settings
+from mosaicstack_telemetry.cli._output import err
+
+_INPUT_KEYS = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+_USAGE_KEYS = (*_INPUT_KEYS, "output_tokens")
+_MAX_TOKENS = 10_000_000  # the contract's bound on a token count
+
+
+def _entries(path: str) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    if not path:
+        err("telemetry hook: the payload names no transcript_path: the turn has no token counts")
+        return entries
+    try:
+        with Path(path).expanduser().open(encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue  # a line being written right now
+                if isinstance(entry, dict):
+                    entries.append(entry)
+    except OSError as exc:
+        err(f"telemetry hook: cannot read the transcript {path!r}: {exc.strerror or exc}")
+        return []
+    return entries
+
+
+def _is_prompt(entry: dict[str, Any]) -> bool:
+    """A message the user typed (not a tool result, which also has type "user")."""
+    if entry.get("type") != "user" or entry.get("isMeta"):
+        return False
+    content = (entry.get("message") or {}).get("content")
+    if isinstance(content, str):
+        return True
+    return isinstance(content, list) and any(
+        isinstance(c, dict) and c.get("type") == "text" for c in content
+    )
+
+
+def _time(entry: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(entry["timestamp"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return None
+
+
+def _count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return 0
+    try:
+        return max(int(value or 0), 0)
+    except ValueError:
+        return 0
+
+
+def turn_usage(turn: list[dict[str, Any]]) -> tuple[str, dict[str, int]]:
+    """The turn's model and its token usage, each API response (`message.id`) counted once.
+
+    The lines of one response repeat its usage; a later line may carry a larger output count
+    while it streams, so each key takes its largest value over the response's lines.
+    """
+    model = "unknown"
+    responses: dict[str, dict[str, int]] = {}
+    for index, entry in enumerate(turn):
+        message = entry.get("message")
+        if entry.get("type") != "assistant" or not isinstance(message, dict):
+            continue
+        model = str(message.get("model") or model)
+        usage = message.get("usage")
+        if not isinstance(usage, dict):
+            continue
+        key = str(message.get("id") or f"line-{index}")  # no id: each line its own response
+        seen = responses.setdefault(key, dict.fromkeys(_USAGE_KEYS, 0))
+        for name in _USAGE_KEYS:
+            seen[name] = max(seen[name], _count(usage.get(name)))
+    totals = {name: sum(r[name] for r in responses.values()) for name in _USAGE_KEYS}
+    return model, totals
+
+
+def summarize(payload: dict[str, Any], task_type: str, complexity: str) -> dict[str, Any]:
+    """The event fields this hook derives from the payload and the transcript, plus the cache
+    token counts (keys starting with "_") that pricing needs."""
+    entries = _entries(str(payload.get("transcript_path") or ""))
+    starts = [i for i, e in enumerate(entries) if _is_prompt(e)]
+    turn = entries[starts[-1] :] if starts else entries
+    compactions = sum(
+        1 for e in turn if e.get("type") == "system" and e.get("subtype") == "compact_boundary"
+    )
+    model, usage = turn_usage(turn)
+    times = [t for t in (_time(e) for e in turn) if t is not None]
+    duration = int((max(times) - min(times)).total_seconds() * 1000) if len(times) > 1 else 0
+    # One id per turn: the hook firing twice for the same turn records it once.
+    last = str(turn[-1].get("uuid", len(entries))) if turn else "empty"
+    session = str(payload.get("session_id") or "no-session")
+    event_id = uuid.uuid5(uuid.NAMESPACE_URL, f"claude-code:{session}:{last}")
+    return {
+        "event_id": str(event_id),
+        "task_type": task_type,
+        "complexity": complexity,
+        "harness": "claude_code",
+        "provider": "anthropic",
+        "model": model[:100] or "unknown",
+        "outcome": "success",  # the turn ran to its end
+        "task_duration_ms": min(max(duration, 0), 86_400_000),
+        "actual_input_tokens": min(sum(usage[k] for k in _INPUT_KEYS), _MAX_TOKENS),
+        "actual_output_tokens": min(usage["output_tokens"], _MAX_TOKENS),
+        "context_compactions": min(compactions, 100),
+        "_cache_read": usage["cache_read_input_tokens"],
+        "_cache_write": usage["cache_creation_input_tokens"],
+    }
+
+
+def _record(args: argparse.Namespace) -> None:
+    from mosaicstack_telemetry import TelemetryClient
+    from mosaicstack_telemetry.cli._track import builder_defaults, price, spool, validate
+
+    text = sys.stdin.read()
+    try:
+        payload = json.loads(text or "{}")
+    except ValueError:
+        err("telemetry hook: the hook payload on stdin is not JSON; nothing recorded")
+        return
+    if not isinstance(payload, dict):
+        err("telemetry hook: the hook payload is not a JSON object; nothing recorded")
+        return
+    eff = _settings.resolve(args)
+    if not eff.config.enabled:
+        return  # the kill switch: nothing read, nothing stored, nothing said
+    problems = eff.config.validate()
+    if problems:
+        err("telemetry hook: the telemetry config is invalid; nothing recorded:")
+        for problem in problems:
+            err(f"  {problem}")
+        return
+    fields = summarize(payload, args.task_type, args.complexity)
+    cache_read, cache_write = fields.pop("_cache_read"), fields.pop("_cache_write")
+    data = {**builder_defaults(), **fields, "instance_id": eff.config.instance_id}
+    if args.prices:
+        data["actual_cost_usd_micros"] = price(data, cache_read, cache_write)
+    event = validate(data)
+    client = TelemetryClient(eff.config)
+    try:
+        spool(client, event, eff.config.spool_path)
+    finally:
+        client.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Always 0, never a line on stdout: the harness must not notice the hook."""
+    try:
+        _record(args)
+    except (Exception, KeyboardInterrupt) as exc:
+        err(f"telemetry hook: {type(exc).__name__}: {exc}")
+    return 0
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    hook = sub.add_parser(
+        "claude-code",
+        parents=[common],
+        help="Claude Code's Stop hook: reads the payload on stdin, spools one event per turn",
+        description="Run by Claude Code as a Stop hook (see `hook install claude-code`). "
+        "Always exits 0 and prints nothing on stdout; problems go to stderr.",
+    )
+    hook.add_argument(
+        "--task-type",
+        default=os.environ.get("MOSAIC_TASK_TYPE", "implementation"),
+        help="the work's task type [MOSAIC_TASK_TYPE; default implementation]",
+    )
+    hook.add_argument(
+        "--complexity",
+        default=os.environ.get("MOSAIC_COMPLEXITY", "medium"),
+        help="the work's complexity [MOSAIC_COMPLEXITY; default medium]",
+    )
+    hook.add_argument(
+        "--prices",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="price the tokens with genai-prices when installed (default: yes)",
+    )
+    hook.set_defaults(func=run, hook=True)

@@ -1,0 +1,147 @@
+"""`mosaic-telemetry hook install claude-code`: wire the hook into Claude Code's settings.
+
+The entry runs this interpreter (`sys.executable -m mosaicstack_telemetry hook claude-code`),
+so it works when the SDK lives in a virtual environment, where a bare `python3` would fail
+with "No module named mosaicstack_telemetry", silently. The settings file is merged, never
+replaced: every other key and hook is kept; an entry of ours already there is updated in place
+(a new interpreter path) or left alone, so running the command twice changes nothing. The file
+is written atomically; one that is not a JSON object is left untouched (exit 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from mosaicstack_telemetry.cli._output import err, out
+
+HOOK_ARGS = "-m mosaicstack_telemetry hook claude-code"
+#: What identifies an entry as ours (updated in place, never added twice, so a turn is never
+#: counted by two hooks): this command in any spelling, or the example script it replaces.
+_OURS = (
+    "mosaicstack_telemetry hook claude-code",
+    "mosaic-telemetry hook claude-code",
+    "claude_code_hook.py",
+)
+TIMEOUT_SECONDS = 30
+
+
+def command() -> str:
+    """The hook's command line: this interpreter, quoted for the shell Claude Code uses."""
+    return f"{shlex.quote(sys.executable)} {HOOK_ARGS}"
+
+
+def settings_path(args: argparse.Namespace) -> Path:
+    if args.scope == "user":
+        return Path.home() / ".claude" / "settings.json"
+    name = "settings.local.json" if args.scope == "local" else "settings.json"
+    return Path(args.dir).expanduser() / ".claude" / name
+
+
+def merge(settings: dict[str, Any], cmd: str) -> str:
+    """Put our Stop hook into `settings` (in place); returns "added", "updated" or "unchanged"."""
+    hooks = settings.setdefault("hooks", {})
+    if not isinstance(hooks, dict):
+        raise ValueError('"hooks" is not a JSON object')
+    stop = hooks.setdefault("Stop", [])
+    if not isinstance(stop, list):
+        raise ValueError('"hooks.Stop" is not a list')
+    for group in stop:
+        for hook in group.get("hooks", []) if isinstance(group, dict) else []:
+            if isinstance(hook, dict) and any(m in str(hook.get("command", "")) for m in _OURS):
+                if hook.get("command") == cmd:
+                    return "unchanged"
+                hook["command"] = cmd
+                return "updated"
+    stop.append({"hooks": [{"type": "command", "command": cmd, "timeout": TIMEOUT_SECONDS}]})
+    return "added"
+
+
+def _write(path: Path, settings: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(settings, fh, indent=2)
+            fh.write("\n")
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run(args: argparse.Namespace) -> int:
+    path = settings_path(args)
+    settings: Any = {}
+    if path.exists():
+        try:
+            settings = json.loads(path.read_text(encoding="utf-8") or "{}")
+        except (OSError, ValueError) as exc:
+            err(f"mosaic-telemetry: cannot read {path} as JSON ({exc}); it was not changed")
+            return 1
+        if not isinstance(settings, dict):
+            err(f"mosaic-telemetry: {path} is not a JSON object; it was not changed")
+            return 1
+    try:
+        what = merge(settings, command())
+    except ValueError as exc:
+        err(f"mosaic-telemetry: {path}: {exc}; it was not changed")
+        return 1
+    if what != "unchanged":
+        try:
+            _write(path, settings)
+        except OSError as exc:
+            err(f"mosaic-telemetry: cannot write {path}: {exc}")
+            return 1
+    out(f"{what}: the Claude Code Stop hook in {path}")
+    out(f"  command: {command()}")
+    if what != "unchanged":
+        out(
+            "set MOSAIC_TELEMETRY_SERVER_URL, MOSAIC_TELEMETRY_API_KEY and "
+            "MOSAIC_TELEMETRY_INSTANCE_ID where Claude Code runs; run `mosaic-telemetry flush` "
+            "to deliver what the hook spools"
+        )
+    return 0
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    install = sub.add_parser(
+        "install",
+        help="write the hook's entry into Claude Code's settings (merged, idempotent)",
+        description="Add the Stop hook to Claude Code's settings with this interpreter. "
+        "Other settings and hooks are kept; running it again changes nothing.",
+    )
+    install.add_argument("harness", choices=["claude-code"], help="the harness to wire")
+    scope = install.add_mutually_exclusive_group()
+    scope.add_argument(
+        "--user",
+        dest="scope",
+        action="store_const",
+        const="user",
+        help="~/.claude/settings.json: every project (default)",
+    )
+    scope.add_argument(
+        "--project",
+        dest="scope",
+        action="store_const",
+        const="project",
+        help="DIR/.claude/settings.json, usually committed: it will name this machine's "
+        "interpreter",
+    )
+    scope.add_argument(
+        "--local",
+        dest="scope",
+        action="store_const",
+        const="local",
+        help="DIR/.claude/settings.local.json: this project, this machine only",
+    )
+    install.add_argument("--dir", default=".", help="the project directory (default: here)")
+    install.set_defaults(func=run, scope="user")
