@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -119,9 +120,15 @@ def _usage(ns: dict[str, Any], printed: str, server: RunningServer) -> None:
     from fastapi.testclient import TestClient
 
     # threads, context manager, asyncio.run, async with, flush(); dry run sends nothing.
-    assert len(server.stored_events()) == 1  # the same event each time: stored once
-    assert server.deliveries()[str(ns["event"].event_id)] == 5
-    assert "sent 1, rejected 0, dropped 0, remaining 0" in printed
+    assert server.deliveries()[str(ns["event"].event_id)] == 5  # the same event each time
+    assert "sent 0, duplicate 1, rejected 0, dropped 0, remaining 0" in printed  # stored once
+    # the hooks: before_send dropped one event and scrubbed the other; nothing failed
+    assert "{'before_send': 1} []" in printed
+    (scrubbed,) = [e for e in server.stored_events() if e["model"] == "scrubbed"]
+    assert scrubbed.get("language") is None
+    assert "internal-llm" not in stored_models(server)
+    assert "sender: thread, queued: 0>" in printed  # the repr
+    assert len(server.stored_events()) == 2
     with TestClient(ns["app"]) as http:  # the FastAPI block, driven through its lifespan
         answer = http.post("/tasks/complete", params={"model": "fastapi-docs", "duration_ms": 5})
         assert answer.json() == {"status": "tracked"}
@@ -157,6 +164,11 @@ def _plugin(ns: dict[str, Any], printed: str, server: RunningServer) -> None:
     assert printed.count(" passed") == 2
 
 
+def _ui(ns: dict[str, Any], printed: str, server: RunningServer) -> None:
+    assert printed.startswith("open http://127.0.0.1:")
+    assert printed.rstrip().endswith(": 200, text/html; charset=utf-8")
+
+
 PAGE_CHECKS: dict[str, Callable[[dict[str, Any], str, RunningServer], None]] = {
     "quickstart.md": _quickstart,
     "configuration.md": _configuration,
@@ -166,6 +178,7 @@ PAGE_CHECKS: dict[str, Callable[[dict[str, Any], str, RunningServer], None]] = {
     "lifecycle.md": _lifecycle,
     "server.md": _server,
     "pytest-plugin.md": _plugin,
+    "ui.md": _ui,
 }
 
 
@@ -216,7 +229,9 @@ def _table_rows(page: str, heading: str) -> list[list[str]]:
     text = (ROOT / "docs" / page).read_text(encoding="utf-8")
     section = text.split(heading, 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
-    return [[cell.strip() for cell in row.split("|")[1:-1]] for row in rows]
+    # A cell may hold an escaped pipe (`A \| None`): split on the others only.
+    cells = [re.split(r"(?<!\\)\|", row)[1:-1] for row in rows]
+    return [[cell.strip().replace("\\|", "|") for cell in row] for row in cells]
 
 
 def test_the_settings_table_lists_every_field_with_its_default() -> None:

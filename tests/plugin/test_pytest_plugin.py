@@ -84,18 +84,45 @@ def test_each_test_starts_empty(captured_telemetry):
     assert captured_telemetry.events == []
 
 
+def test_set_prediction_validates_what_it_is_given(captured_telemetry):
+    import pytest
+
+    client = TelemetryClient(TelemetryConfig(**CONFIG))
+    q = PredictionQuery(task_type="testing", model="d", provider="openai", complexity="low")
+    captured_telemetry.set_prediction(
+        q, {"prediction": None, "metadata": {"sample_size": 3, "fallback_level": 0,
+                                             "confidence": "low"}})
+    client.refresh_predictions_sync([q])
+    assert isinstance(client.get_prediction(q), PredictionResponse)
+    assert client.get_prediction(q).metadata.sample_size == 3
+    with pytest.raises(ValueError, match="metadata"):
+        captured_telemetry.set_prediction(q, {"prediction": None})  # a typo fails here
+    with pytest.raises(TypeError, match="not str"):
+        captured_telemetry.set_prediction(q, "high")
+
+
+def test_a_ci_kill_switch_does_not_empty_the_capture(captured_telemetry):
+    import os
+
+    assert "MOSAIC_TELEMETRY_ENABLED" not in os.environ
+    my_code(TelemetryClient(TelemetryConfig(**CONFIG)), "captured-anyway")
+    captured_telemetry.assert_tracked(1, model="captured-anyway")
+
+
 def test_failure_message_lists_what_was_tracked(captured_telemetry):
     my_code(TelemetryClient(TelemetryConfig(**CONFIG)), "other-model")
     captured_telemetry.assert_tracked(model="wanted")
 """
 
 
-def test_captured_telemetry(pytester: pytest.Pytester) -> None:
+def test_captured_telemetry(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """In a subprocess: a fresh pytest that finds the plugin through its entry point alone."""
     pytester.makeini(INI)
     pytester.makepyfile(test_capture=CAPTURE_TESTS)
+    # The CI's kill switch is on: the fixture lifts it for its own tests.
+    monkeypatch.setenv("MOSAIC_TELEMETRY_ENABLED", "false")
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", timeout=120)
-    result.assert_outcomes(passed=6, failed=1)
+    result.assert_outcomes(passed=8, failed=1)
     result.stdout.fnmatch_lines(
         [
             "*no tracked event matches {'model': 'wanted'}; tracked:*",
