@@ -19,14 +19,15 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import _peers, e2e, micro, system
+from benchmarks import _peers, e2e, faults, micro, system
 from benchmarks._common import FULL, QUICK, SMOKE, Result, Scale
 
 RESULTS = Path(__file__).with_name("results.md")
 NOTES_MARKER = "<!-- notes: kept by benchmarks/run.py; edit below -->"
 
 Bench = Callable[[Scale], "Result | list[Result]"]
-#: In the order of the table (issue 7's numbering, then issue 8's spool rows).
+#: In the order of the table (issue 7's numbering, then issue 8's spool rows, then issue 12's
+#: delivery under faults).
 BENCHMARKS: dict[str, Bench] = {
     "track": micro.bench_track,
     "build_track": micro.bench_build_and_track,
@@ -40,13 +41,15 @@ BENCHMARKS: dict[str, Bench] = {
     "start_stop": system.bench_start_stop,
     "spool_track": micro.bench_spool_track,
     "spool_latency": e2e.bench_spool_latency,
+    "faults": faults.bench_drained,
+    "down": faults.bench_down,
 }
 
 
 def _fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "-"
-    if unit in ("events/s", "bytes") and abs(value) >= 100:
+    if unit in ("events/s", "bytes", "events") and abs(value) >= 100:
         return f"{value:,.0f} {unit}"
     if unit == "threads":
         return f"{value:.0f}"
