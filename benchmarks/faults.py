@@ -27,11 +27,18 @@ from benchmarks._faultsink import Faults, FaultSink, running_fault_sink
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: Today's client against a server answering 503 to everything: (requests/s over the
-#: window, most requests in any 1 s), measured on the branch `benchfaults` at 9abb8aa, before
-#: issue 12's delivery change (how: results.md's notes). None: not measured yet.
-TODAY_DOWN: tuple[float, int] | None = (0.328, 3)
-TODAY_CYCLES: tuple[float, int] | None = (0.593, 6)
+#: Today's client against a server answering 503 to everything: requests/s over the window,
+#: measured on the branch `benchfaults` at 9abb8aa, before issue 12's delivery change, by
+#: `python -m benchmarks.faults --rounds 5` (20 clients of each kind; results.md's notes).
+#: The most requests in any 1 s is reported too but not judged: the backoff's full jitter
+#: lets today's client send a whole cycle's 4 attempts within 1 s now and then.
+TODAY_DOWN: float | None = 0.328
+TODAY_CYCLES: float | None = 0.593
+#: How far above today a pooled figure may be and still count as today's: about 3 standard
+#: errors of a 4-client mean (per client today: 9-11 requests with defaults, sd 6 %; 12-25 with
+#: the 1 s interval, sd 16 %). A client sending twice as much shows as about +100 %.
+MARGIN_DOWN = 1.10
+MARGIN_CYCLES = 1.20
 CYCLE_INTERVAL = 1.0  # the submit interval of the second 503 row
 
 
@@ -278,11 +285,23 @@ def bench_down(scale: Scale) -> list[Result]:
     per second than today's client sends it."""
     fs = FAULT_SCALES[scale.name]
     default, cycling, theirs = down_rates(fs)
+    full = FAULT_SCALES["full"]  # the conditions today's figures were measured in
+    comparable = (fs.events, fs.down_hold, fs.stop_timeout) == (
+        full.events,
+        full.down_hold,
+        full.stop_timeout,
+    )
     stop = "default stop()" if fs.stop_timeout is None else f"stop({fs.stop_timeout:g})"
     results = []
-    for key, runs, what, today in (
-        ("down_rps", default, "defaults", TODAY_DOWN),
-        ("down_rps_cycles", cycling, f"submit_interval_seconds={CYCLE_INTERVAL:g}", TODAY_CYCLES),
+    for key, runs, what, measured, margin in (
+        ("down_rps", default, "defaults", TODAY_DOWN, MARGIN_DOWN),
+        (
+            "down_rps_cycles",
+            cycling,
+            f"submit_interval_seconds={CYCLE_INTERVAL:g}",
+            TODAY_CYCLES,
+            MARGIN_CYCLES,
+        ),
     ):
         pooled = _pooled(runs)
         window = runs[0].window
@@ -290,7 +309,7 @@ def bench_down(scale: Scale) -> list[Result]:
             f"{fs.events:,} events tracked, {fs.down_hold:g} s running, then {stop}; "
             f"requests in the {window:g} s from the first track(), {len(runs)} clients: "
             f"{', '.join(str(r.total) for r in runs)} (running {pooled.running}, "
-            f"stopping {pooled.stopping} in all); at most {pooled.peak} in any 1 s"
+            f"stopping {pooled.stopping} in all); at most {pooled.peak} in any 1 s (not judged)"
         )
         if key == "down_rps" and theirs is not None:
             note += (
@@ -298,17 +317,18 @@ def bench_down(scale: Scale) -> list[Result]:
                 f"({theirs.rate:.2f}/s, at most {theirs.peak} in 1 s)"
             )
         holds = None
-        target = "<= today's (+10 % for jitter) and no more in 1 s"
+        extra = f"+{(margin - 1) * 100:.0f} % for the backoff's jitter"
+        target = f"<= today's ({extra})"
+        today = measured if comparable else None
         if today is not None:
-            rate, peak = today
-            holds = pooled.rate <= rate * 1.1 and pooled.peak <= peak
-            target = f"<= {rate * 1.1:.3g}/s (today +10 %), <= {peak} in any 1 s"
+            holds = pooled.rate <= today * margin
+            target = f"<= {today * margin:.3g}/s (today's {extra})"
         results.append(
             Result(
                 key,
                 f"requests/s to a server answering 503 to everything, our client with {what}",
                 pooled.rate,
-                None if today is None else today[0],
+                today,
                 "requests/s",
                 "today's client (results.md notes)",
                 target,

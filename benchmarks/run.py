@@ -1,6 +1,6 @@
 """Run every benchmark, print one table, write `benchmarks/results.md`.
 
-    scripts/bench            # the full run (about 3 minutes on 2 cores)
+    scripts/bench            # the full run (about 5 minutes on 2 cores, 3 of them faults)
     scripts/bench --quick    # shorter: fewer repetitions, a 2 s idle window
     scripts/bench --only track,build --no-write
 
@@ -128,7 +128,9 @@ peer figure comes from the same run, interleaved with ours; figures are medians.
 Ratios are ours / baseline: below 1 is faster for times, above 1 is faster for rates.
 posthog-python is configured so nothing leaves the machine: `capture()` enqueues into its real
 queue (no consumer thread) for the in-process rows, and sends to a minimal loopback endpoint for
-the end-to-end row, the same endpoint our SDK sends to.
+the end-to-end row, the same endpoint our SDK sends to. In the fault rows each SDK runs in a
+process of its own with its defaults (ours with a queue of 5,000) against a loopback fault
+server that injects the same seeded fault sequence into both (`benchmarks/_faultsink.py`).
 
 """
     RESULTS.write_text(body + NOTES_MARKER + (notes or "\n"))
