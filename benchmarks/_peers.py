@@ -23,7 +23,7 @@ def enqueue_only_client(max_queue_size: int) -> Any:
     `send=False` would skip the queue altogether (capture returns as if queued), so instead
     `send=True` with zero consumer threads: events go into the lane's queue and stay there.
     """
-    from posthog import Client
+    from posthog.client import Client
 
     client = Client(
         "phc_benchmark",
@@ -44,7 +44,7 @@ def enqueue_only_client(max_queue_size: int) -> Any:
 
 def sending_client(host: str, flush_at: int = 100, max_queue_size: int = 100_000) -> Any:
     """A posthog client with one consumer thread sending to `host` (loopback only)."""
-    from posthog import Client
+    from posthog.client import Client
 
     assert host.startswith("http://127.0.0.1:"), host
     return Client(

@@ -13,6 +13,29 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+OURS_PATH = "/v1/events/batch"
+POSTHOG_PATH = "/batch/"
+
+
+def batch_answer(path: str, data: Any) -> tuple[list[dict[str, Any]], int, bytes]:
+    """The events of a batch body and the success answer each SDK expects for it.
+
+    Ours: `{"events": [...]}` -> 202 with one `accepted` result per event (each event's id is
+    its `event_id`). posthog: `{"batch": [...]}` -> 200 `{"status": 1}` (its id is `uuid`).
+    """
+    if path.startswith(OURS_PATH):
+        events = data["events"]
+        answer: dict[str, Any] = {
+            "accepted": len(events),
+            "rejected": 0,
+            "results": [
+                {"event_id": e.get("event_id"), "status": "accepted", "error": None} for e in events
+            ],
+        }
+        return events, 202, json.dumps(answer).encode()
+    return data["batch"], 200, b'{"status": 1}'
 
 
 class Sink(ThreadingHTTPServer):
@@ -45,22 +68,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        data = json.loads(body)
-        if self.path.startswith("/v1/events/batch"):
-            events = data["events"]
-            status = 202
-            answer = {
-                "accepted": len(events),
-                "rejected": 0,
-                "results": [
-                    {"event_id": e.get("event_id"), "status": "accepted", "error": None}
-                    for e in events
-                ],
-            }
-        else:  # posthog's /batch/
-            events = data["batch"]
-            status, answer = 200, {"status": 1}
-        payload = json.dumps(answer).encode()
+        events, status, payload = batch_answer(self.path, json.loads(body))
         self.server.count(len(events))
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

@@ -18,6 +18,12 @@ from mosaicstack_telemetry import TelemetryClient
 #: Both SDKs: batches of 100, one sender thread, a partial batch waits at most this long.
 INTERVAL = 0.5
 DEADLINE = 120.0  # seconds; a run that takes longer is reported as failed, never hangs
+#: Today's same-run ratio to posthog (issue 12: a new delivery core must keep it): the median
+#: of 9 full runs of this row on the branch `benchfaults` at 9abb8aa; single runs gave
+#: 3.60-4.35x on this shared 2-core machine, so a ratio down to the lowest of them (-15 %)
+#: is within today's noise (results.md's notes).
+TODAY_RATIO = 4.2
+NOISE = 0.85
 
 
 def _wait_for(count: Callable[[], int], n: int, start: float) -> float:
@@ -71,16 +77,21 @@ def bench_e2e(scale: Scale) -> list[Result]:
     """5. Events/s delivered: ours vs posthog on the same minimal endpoint; ours on the
     reference server too, when it is there."""
     n = max(scale.e2e_events // 100 * 100, 100)
-    runs = 3 if scale.name == "full" else 1
+    runs = 5 if scale.name == "full" else 1
     results = []
+    mine_runs: list[float] = []
+    their_runs: list[float] = []
     with running_sink() as sink:
         ours_rate(sink.url, min(n, 500), lambda: sink.events)  # warm-up: imports, pool
-        mine = statistics.median(ours_rate(sink.url, n, lambda: sink.events) for _ in range(runs))
-        theirs = None
         if _peers.HAVE_POSTHOG:
-            theirs = statistics.median(
-                posthog_rate(sink.url, n, lambda: sink.events) for _ in range(runs)
-            )
+            posthog_rate(sink.url, min(n, 500), lambda: sink.events)
+        for _ in range(runs):  # interleaved, so the machine's load hits both alike
+            mine_runs.append(ours_rate(sink.url, n, lambda: sink.events))
+            if _peers.HAVE_POSTHOG:
+                their_runs.append(posthog_rate(sink.url, n, lambda: sink.events))
+    mine = statistics.median(mine_runs)
+    theirs = statistics.median(their_runs) if their_runs else None
+    ratios = [m / t for m, t in zip(mine_runs, their_runs, strict=False)]
     results.append(
         Result(
             "e2e",
@@ -89,9 +100,10 @@ def bench_e2e(scale: Scale) -> list[Result]:
             theirs,
             "events/s",
             "posthog-python to the same endpoint" if theirs else "posthog (not installed)",
-            ">= 1x",
-            None if theirs is None else mine >= theirs,
-            note="batches of 100, one sender thread each, partial batch after 0.5 s",
+            f">= today's {TODAY_RATIO:g}x (-15 % noise: {TODAY_RATIO * NOISE:.2f}x)",
+            None if theirs is None else mine >= theirs * TODAY_RATIO * NOISE,
+            note="batches of 100, one sender thread each, partial batch after 0.5 s"
+            + (f"; ratio per run {min(ratios):.2f}-{max(ratios):.2f}x" if ratios else ""),
         )
     )
     if have_server():

@@ -1,6 +1,6 @@
 """Run every benchmark, print one table, write `benchmarks/results.md`.
 
-    scripts/bench            # the full run (about 3 minutes on 2 cores)
+    scripts/bench            # the full run (about 5 minutes on 2 cores, 3 of them faults)
     scripts/bench --quick    # shorter: fewer repetitions, a 2 s idle window
     scripts/bench --only track,build --no-write
 
@@ -19,14 +19,15 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import _peers, e2e, micro, system
+from benchmarks import _peers, e2e, faults, micro, system
 from benchmarks._common import FULL, QUICK, SMOKE, Result, Scale
 
 RESULTS = Path(__file__).with_name("results.md")
 NOTES_MARKER = "<!-- notes: kept by benchmarks/run.py; edit below -->"
 
 Bench = Callable[[Scale], "Result | list[Result]"]
-#: In the order of the table (issue 7's numbering, then issue 8's spool rows).
+#: In the order of the table (issue 7's numbering, then issue 8's spool rows, then issue 12's
+#: delivery under faults).
 BENCHMARKS: dict[str, Bench] = {
     "track": micro.bench_track,
     "build_track": micro.bench_build_and_track,
@@ -40,13 +41,15 @@ BENCHMARKS: dict[str, Bench] = {
     "start_stop": system.bench_start_stop,
     "spool_track": micro.bench_spool_track,
     "spool_latency": e2e.bench_spool_latency,
+    "faults": faults.bench_drained,
+    "down": faults.bench_down,
 }
 
 
 def _fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "-"
-    if unit in ("events/s", "bytes") and abs(value) >= 100:
+    if unit in ("events/s", "bytes", "events") and abs(value) >= 100:
         return f"{value:,.0f} {unit}"
     if unit == "threads":
         return f"{value:.0f}"
@@ -125,7 +128,9 @@ peer figure comes from the same run, interleaved with ours; figures are medians.
 Ratios are ours / baseline: below 1 is faster for times, above 1 is faster for rates.
 posthog-python is configured so nothing leaves the machine: `capture()` enqueues into its real
 queue (no consumer thread) for the in-process rows, and sends to a minimal loopback endpoint for
-the end-to-end row, the same endpoint our SDK sends to.
+the end-to-end row, the same endpoint our SDK sends to. In the fault rows each SDK runs in a
+process of its own with its defaults (ours with a queue of 5,000) against a loopback fault
+server that injects the same seeded fault sequence into both (`benchmarks/_faultsink.py`).
 
 """
     RESULTS.write_text(body + NOTES_MARKER + (notes or "\n"))
