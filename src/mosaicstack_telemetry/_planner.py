@@ -9,9 +9,10 @@ network, as httpx's auth flows and h11 are.
 
 Several requests may be in flight: `Flow` keeps a window that starts at one request, grows by
 one with each success up to `max_concurrent_requests` and halves on timeouts, network errors,
-429 and 5xx, as TCP's congestion window does. Any failure pauses every new request until its
-backoff (or `Retry-After`) has passed, so a server that is down or overloaded sees one request
-at a time, spaced as the retry policy says.
+408 and 5xx, as TCP's congestion window does. A failed batch waits out its own backoff while
+the others go on; a `Retry-After`, a 429, or any failure once the window is down to one pauses
+every new request, so a server that is down or overloaded sees one request at a time, spaced
+as the retry policy says.
 """
 
 from __future__ import annotations
@@ -23,10 +24,16 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from mosaicstack_telemetry._retry import Action, decide, scaled
+from mosaicstack_telemetry._retry import Action, backoff, decide, parse_retry_after, scaled
 from mosaicstack_telemetry._wire import Answer, WireError
 
 AUTH_FAILURES = frozenset({"http_401", "http_403"})
+#: A request in flight longer than this many round trips (and `MIN_STALL_SECONDS`) is stalled:
+#: it stops counting against the window, so one slow answer does not hold every other batch
+#: back; `max_concurrent_requests` still bounds what is in flight. Every request slow (an
+#: overloaded server) makes the round trip itself longer, so nothing more is sent then.
+STALL_ROUND_TRIPS = 4.0
+MIN_STALL_SECONDS = 1.0
 #: A request needs at least this long to be worth starting before a deadline: a shorter one
 #: could only time out, and its timeout would hide the real reason the events are left.
 MIN_REQUEST_SECONDS = 0.05
@@ -39,6 +46,8 @@ class Job:
     items: list[Any]
     key: tuple[int, ...]
     attempt: int = 0  # failed attempts so far
+    not_before: float = 0.0  # its own backoff: not sent again before then
+    sent_at: float = 0.0  # when its current request started
 
 
 @dataclass(frozen=True)
@@ -102,9 +111,21 @@ class Flow:
         self.limit = max(int(limit), 1)
         self.window = 1.0
         self.resume_at = 0.0
+        self.failures = 0  # in a row, whichever jobs: how hard to back off when pausing all
+        self.round_trip: float | None = None  # a moving average of successful requests
+
+    def observe(self, seconds: float) -> None:
+        """A successful request took `seconds`."""
+        previous = self.round_trip
+        self.round_trip = seconds if previous is None else 0.8 * previous + 0.2 * seconds
+
+    @property
+    def stall_after(self) -> float:
+        return max(MIN_STALL_SECONDS, STALL_ROUND_TRIPS * (self.round_trip or 0.0))
 
     def grow(self) -> None:
         self.window = min(float(self.limit), self.window + 1.0)
+        self.failures = 0
 
     def shrink(self) -> None:
         self.window = max(1.0, self.window / 2.0)
@@ -133,14 +154,14 @@ class Planner:
     def __init__(self, policy: Policy, flow: Flow, now: float) -> None:
         self.policy = policy
         self.flow = flow
-        if policy.deadline is not None:
-            self.finish_by(policy.deadline, now)
         self._pending: list[Job] = []  # taken, waiting to be sent, ordered by key
         self._inflight: set[Job] = set()
         self._out: deque[Settle] = deque()
         self._starved = False  # the last take found nothing: take again after an answer
         self._ending: str | None = None  # why nothing more is sent
         self._taken = 0
+        if policy.deadline is not None:
+            self.finish_by(policy.deadline, now)
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -155,6 +176,9 @@ class Planner:
         policy.retries = None
         if self.flow.resume_at > policy.deadline:
             self.flow.resume_at = now
+        for job in self._pending:
+            if job.not_before > policy.deadline:
+                job.not_before = now
 
     def taken(self, items: list[Any]) -> None:
         if not items:
@@ -181,6 +205,7 @@ class Planner:
         )
         if step.action is Action.DONE:
             flow.grow()
+            flow.observe(now - job.sent_at)
             self._out.append(Settle(job, "delivered", step.reason, answer))
         elif step.action is Action.SPLIT and self._ending is not None:
             self._out.append(Settle(job, "back", self._ending))
@@ -196,9 +221,14 @@ class Planner:
             elif policy.fail_fast and step.reason in AUTH_FAILURES:
                 self._end("hopeless")
         else:
-            if answer.status >= 500 or answer.status in (408, 429):
-                flow.shrink()
-            self._failed(job, step.action, step.reason, step.wait, f"HTTP {answer.status}", now)
+            if answer.status >= 500 or answer.status == 408:
+                flow.shrink()  # overload: fewer requests at once (a 429 pauses instead)
+            # The server said when to come back, or that it is rate limiting: every request
+            # waits. Otherwise only this job does, unless the window is down to one request.
+            told = parse_retry_after(answer.retry_after)
+            everyone = told is not None or answer.status == 429 or int(flow.window) <= 1
+            error = f"HTTP {answer.status}"
+            self._failed(job, step.action, step.reason, step.wait, error, now, everyone, told)
 
     def failed(self, job: Job, error: WireError, now: float) -> None:
         self._inflight.discard(job)
@@ -210,16 +240,36 @@ class Planner:
             self._out.append(Settle(job, "back", "hopeless"))
             self._end("hopeless")
             return
-        self._failed(job, step.action, step.reason, step.wait, str(error), now)
+        everyone = int(self.flow.window) <= 1
+        self._failed(job, step.action, step.reason, step.wait, str(error), now, everyone)
 
     def _failed(
-        self, job: Job, action: Action, reason: str, wait: float, error: str, now: float
+        self,
+        job: Job,
+        action: Action,
+        reason: str,
+        wait: float,
+        error: str,
+        now: float,
+        everyone: bool,
+        told: float | None = None,
     ) -> None:
+        """A failed attempt: retry the job after its own backoff (`wait`), or give up on this
+        flush. When the server is struggling (it said when to come back, it rate limits, or
+        the window is down to one request) every request waits instead: `Retry-After`, else
+        a backoff grown by the failures in a row, whichever jobs had them, so a server that is
+        down sees what one request at a time with its backoff would send."""
+        flow = self.flow
+        flow.failures += 1
         retry = action is Action.RETRY and self._ending is None
         self._out.append(Settle(job, "failed", reason, error=error, retry=retry))
         if retry:
             job.attempt += 1
-            self.flow.pause(now + scaled(wait))
+            if everyone:
+                pause = told if told is not None else backoff(flow.failures - 1, self.policy.rng)
+                flow.pause(now + scaled(pause))
+            else:
+                job.not_before = now + scaled(wait)
             bisect.insort(self._pending, job, key=_key)
             return
         self._out.append(Settle(job, "back", reason))
@@ -266,19 +316,36 @@ class Planner:
             self._end("deadline")
             if self._out:
                 return self._out.popleft()
-        if self._ending is None and len(self._inflight) < int(flow.window):
+        stall = flow.stall_after
+        busy = [job.sent_at + stall for job in self._inflight if job.sent_at + stall > now]
+        room = (
+            self._ending is None
+            and len(busy) < int(flow.window)
+            and len(self._inflight) < flow.limit
+        )
+        if room:
             if now < flow.resume_at:
                 return Wait(flow.resume_at)
-            if self._pending:
-                job = self._pending.pop(0)
-                self._inflight.add(job)
-                end = now + policy.request_timeout
-                return Send(job, end if deadline is None else min(end, deadline))
+            for index, job in enumerate(self._pending):
+                if job.not_before <= now:
+                    del self._pending[index]
+                    self._inflight.add(job)
+                    job.sent_at = now
+                    end = now + policy.request_timeout
+                    return Send(job, end if deadline is None else min(end, deadline))
             if not self._starved:
-                return Take(policy.batch_size, whole=bool(self._inflight))
+                return Take(policy.batch_size, whole=bool(self._inflight or self._pending))
+        if room and self._pending:
+            # Every job waiting is backing off, and there is nothing new to send.
+            soonest = min(job.not_before for job in self._pending)
+            if deadline is not None and soonest + MIN_REQUEST_SECONDS > deadline:
+                self._end("deadline")
+                return self.next(now)
+            return Wait(soonest, for_work=self._starved)
         if self._inflight:
-            room = self._ending is None and len(self._inflight) < int(flow.window)
-            return Wait(None, for_work=room and self._starved)
+            # Wait for an answer, or for a request to stall and free its place in the window.
+            can_stall = self._ending is None and busy and len(self._inflight) < flow.limit
+            return Wait(min(busy) if can_stall else None, for_work=room and self._starved)
         return Done(self._ending or "empty")
 
 

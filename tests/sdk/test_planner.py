@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from mosaicstack_telemetry._planner import (
+    MIN_STALL_SECONDS,
     Done,
     Flow,
     Job,
@@ -90,10 +91,10 @@ def test_the_window_starts_at_one_and_grows_by_one_per_success_up_to_the_limit()
 
 @pytest.mark.parametrize(
     "failure",
-    [Answer(500), Answer(503), Answer(429), Answer(408), WireError("timeout", "Timeout")],
-    ids=["500", "503", "429", "408", "timeout"],
+    [Answer(500), Answer(503), Answer(408), WireError("timeout", "Timeout")],
+    ids=["500", "503", "408", "timeout"],
 )
-def test_the_window_halves_on_overload_and_a_failure_pauses_every_request(failure: Any) -> None:
+def test_the_window_halves_on_overload(failure: Any) -> None:
     h = Harness(100, limit=4)
     h.flow.window = 4.0
     jobs = h.sends()
@@ -103,16 +104,62 @@ def test_the_window_halves_on_overload_and_a_failure_pauses_every_request(failur
     else:
         h.planner.answered(jobs[0], failure, h.now)
     assert h.flow.window == 2.0
-    assert h.step() == Wait(None)  # three in flight fill the halved window
-    for job in jobs[1:]:
+    # Three in flight fill the halved window: wait for an answer, or for one to stall.
+    assert h.step() == Wait(h.now + MIN_STALL_SECONDS)
+    assert [s.retry for s in h.settled if s.how == "failed"] == [True]
+
+
+@pytest.mark.parametrize(
+    "failure", [Answer(500), Answer(503), WireError("network", "reset")], ids=str
+)
+def test_an_isolated_failure_holds_back_only_its_own_batch(failure: Any) -> None:
+    h = Harness(100, limit=4)
+    h.flow.window = 4.0
+    first, *others = h.sends()
+    if isinstance(failure, WireError):
+        h.planner.failed(first, failure, h.now)
+    else:
+        h.planner.answered(first, failure, h.now)
+    assert h.flow.resume_at == 0.0  # nobody else is paused
+    for job in others:
+        h.planner.answered(job, OK, h.now)
+    assert first.not_before >= h.now
+    # The window has room: later batches go on while the failed one waits out its backoff.
+    going = h.sends()
+    assert going
+    assert first not in going
+    h.now = first.not_before
+    for job in going:
+        h.planner.answered(job, OK, h.now)
+    assert first in h.sends()  # and it is retried once its wait has passed
+
+
+def test_a_rate_limit_pauses_every_request_and_keeps_the_window() -> None:
+    h = Harness(100, limit=4)
+    h.flow.window = 4.0
+    first, *others = h.sends()
+    h.planner.answered(first, Answer(429), h.now)
+    assert h.flow.window == 4.0  # the pause is the answer to a 429, not fewer requests
+    for job in others:
         h.planner.answered(job, OK, h.now)
     # The window has room again, but nothing new may start before the pause ends.
     assert h.step() == Wait(h.flow.resume_at)
     assert h.flow.resume_at > h.now
-    h.now = h.flow.resume_at
-    retried = h.sends()
-    assert retried[0] is jobs[0]  # the failed job goes first: order is kept
-    assert [s.retry for s in h.settled if s.how == "failed"] == [True]
+
+
+def test_once_the_window_is_down_to_one_every_failure_pauses_everything() -> None:
+    # A server that goes down: the first failures shrink the window, and from one request at
+    # a time on, a failure holds every request, as a single sender's backoff would.
+    h = Harness(100, limit=4, retries=10)
+    h.flow.window = 4.0
+    jobs = h.sends()
+    for job in jobs:
+        h.planner.failed(job, WireError("connect", "refused"), h.now)
+    assert h.flow.window == 1.0
+    assert h.flow.resume_at > h.now
+    action = h.step()
+    assert isinstance(action, Wait)
+    assert action.until == h.flow.resume_at
 
 
 def test_retry_after_pauses_for_exactly_that_long() -> None:
@@ -124,6 +171,19 @@ def test_retry_after_pauses_for_exactly_that_long() -> None:
     assert h.step() == Wait(7.0)
     h.now = 7.0
     assert h.sends() == [job]
+
+
+def test_failures_in_a_row_grow_the_pause_and_a_success_resets_it() -> None:
+    h = Harness(100, retries=10, limit=1)
+    (job,) = h.sends()
+    for failures in range(1, 4):
+        h.planner.failed(job, WireError("network", "reset"), h.now)
+        assert h.flow.failures == failures
+        assert 0 <= h.flow.resume_at - h.now <= 2 ** (failures - 1)
+        h.now = h.flow.resume_at
+        assert h.sends() == [job]
+    h.planner.answered(job, OK, h.now)
+    assert h.flow.failures == 0
 
 
 def test_a_failure_with_nothing_else_in_flight_spaces_requests_by_the_backoff() -> None:
@@ -155,6 +215,42 @@ def test_jobs_are_sent_in_the_order_they_were_taken_and_halves_in_order() -> Non
     assert order[0] == list(range(5))
     assert order[1] == list(range(5, 10))
     assert order[2:] == [list(range(10, 20)), list(range(20, 30)), list(range(30, 40))]
+
+
+def test_a_stalled_request_frees_its_place_in_the_window() -> None:
+    h = Harness(100, limit=4)
+    (slow,) = h.sends()  # the window is one request
+    assert h.step() == Wait(MIN_STALL_SECONDS)
+    h.now = MIN_STALL_SECONDS  # no answer for a second: the next batch goes meanwhile
+    (second,) = h.sends()
+    h.planner.answered(second, OK, h.now + 0.01)
+    h.now += 0.01
+    assert h.flow.round_trip == pytest.approx(0.01)
+    assert len(h.sends()) == 2  # the window grew to two; the slow one no longer counts
+    h.planner.answered(slow, OK, h.now)  # it answers in the end: delivered once
+    h.step()
+    assert h.how("delivered") == [second.items, slow.items]
+
+
+def test_when_every_request_is_slow_nothing_more_is_sent() -> None:
+    # An overloaded server answers everything slowly: its round trip is long, so a request
+    # in flight is not stalled until several of them have passed.
+    h = Harness(100, limit=4)
+    h.flow.round_trip = 3.0
+    (job,) = h.sends()
+    assert h.step() == Wait(12.0)
+    h.now = 3.0
+    assert h.step() == Wait(12.0)
+    h.planner.answered(job, OK, h.now)
+    assert len(h.sends()) == 2
+
+
+def test_in_flight_never_exceeds_max_concurrent_requests_even_when_stalled() -> None:
+    h = Harness(100, limit=2)
+    h.flow.window = 2.0
+    assert len(h.sends()) == 2
+    h.now = 100.0  # both stalled long ago
+    assert h.step() == Wait(None)  # still two in flight: the bound holds
 
 
 def test_a_second_request_waits_for_a_whole_batch() -> None:
