@@ -1,0 +1,215 @@
+"""When the server cannot take the events before the deadline: down, failing, silent, slow.
+
+`stop()` returns by its deadline, cutting a request in flight; what is left is accounted for by
+the counters and reported by one warning that says how many, why (the last error) and where (the
+URL, never the key), and says "lost" only when the process is exiting and nothing keeps them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mosaicstack_telemetry.server import FaultConfig
+from tests.lifecycle._harness import (
+    GRACE,
+    Child,
+    SilentServer,
+    assert_accounts,
+    assert_clean,
+    config_for,
+    local_server,
+    run_child,
+    stats_of,
+    the_report,
+)
+
+EVENTS = 6
+STOP_TIMEOUT = 1.0
+#: Every request to the events endpoint answers 500.
+FAILING = FaultConfig(rate=1.0, kinds=("500",), paths=("/v1/events/batch",))
+
+STOP = """
+import asyncio, time
+
+def sync():
+    client = lc.make_client()
+    client.start()
+    lc.track(client, lc.PARAMS["events"])
+    lc.mark("stopping")
+    client.stop(timeout=lc.PARAMS["stop_timeout"])
+    lc.mark("stopped")
+    lc.report("stopped")
+    time.sleep(0.4)
+    lc.report("later")
+
+async def main():
+    client = lc.make_client()
+    await client.start_async()
+    lc.track(client, lc.PARAMS["events"])
+    lc.mark("stopping")
+    await client.stop_async(timeout=lc.PARAMS["stop_timeout"])
+    lc.mark("stopped")
+    lc.report("stopped")
+    await asyncio.sleep(0.4)
+    lc.report("later")
+
+sync() if lc.PARAMS["mode"] == "sync" else asyncio.run(main())
+"""
+
+
+@contextmanager
+def unreachable(kind: str) -> Iterator[Any]:
+    """A server that is down (connections reset), answers 500 forever, or never answers."""
+    if kind == "silent":
+        srv = SilentServer()
+        try:
+            yield srv
+        finally:
+            srv.close()
+        return
+    with local_server(FAILING if kind == "500" else None) as srv:
+        if kind == "down":
+            srv.set_down(True)
+        yield srv
+
+
+def check_stopped_in_time(child: Child, srv: Any, events: int, stop_timeout: float) -> None:
+    """stop() returned by its deadline; then nothing moved and nothing left."""
+    stopping, stopped = child.mark("stopping")["t"], child.mark("stopped")["t"]
+    assert stopped - stopping < stop_timeout + 2.0, "stop() overran its deadline"
+    before, after = child.report("stopped"), child.report("later")
+    assert before["stats"] == after["stats"], "a counter changed after stop() returned"
+    stats = stats_of(before)
+    assert stats.in_flight == 0  # type: ignore[attr-defined]
+    assert_accounts(stats, events)
+    late = srv.arrived_after(stopped + GRACE)
+    assert not late, f"requests left after stop() returned: {late}"
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("kind", ["down", "500", "silent"])
+def test_stop_against_a_server_that_cannot_take_the_events(
+    tmp_path: Path, kind: str, mode: str
+) -> None:
+    with unreachable(kind) as srv:
+        child = run_child(
+            tmp_path,
+            STOP,
+            config_for(srv),
+            params={"mode": mode, "events": EVENTS, "stop_timeout": STOP_TIMEOUT},
+        )
+        assert child.returncode == 0, child.describe()
+        assert_clean(child, srv.key)
+        check_stopped_in_time(child, srv, EVENTS, STOP_TIMEOUT)
+        stats = stats_of(child.report("stopped"))
+        assert stats.sent == 0
+        assert stats.queued == EVENTS  # still queued: the process goes on
+        assert stats.last_error, "the failure is not recorded"
+        if kind == "silent":
+            assert "timeout" in stats.last_error.lower(), stats.last_error
+        if kind != "silent":
+            assert srv.event_count() == 0
+        # The process is not exiting and the events stay queued: not "lost".
+        the_report(
+            child,
+            after=child.mark("stopping")["t"],
+            until=child.mark("stopped")["t"],
+            count=EVENTS,
+            url=srv.url,
+            last_error=stats.last_error,
+            lost=False,
+        )
+
+
+#: Every request is read, then served a second later (or not at all if the client gave up).
+SLOW = FaultConfig(rate=1.0, kinds=("delay",), delay_seconds=1.0)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_stop_with_a_request_in_flight_cuts_it_and_sent_equals_stored(
+    tmp_path: Path, mode: str
+) -> None:
+    """300 events: one batch goes at once (a full batch wakes the sender); stop() 1.5 s later
+    finds the second request in flight, cuts it at the deadline and waits for the sender."""
+    with local_server(SLOW) as srv:
+        child = run_child(
+            tmp_path,
+            STOP,
+            config_for(srv),
+            params={"mode": mode, "events": 300, "stop_timeout": 1.5},
+        )
+        assert child.returncode == 0, child.describe()
+        assert_clean(child, srv.key)
+        check_stopped_in_time(child, srv, 300, 1.5)
+        stats = stats_of(child.report("stopped"))
+        assert stats.sent == srv.event_count(), "what the client counts is not what was stored"
+        assert stats.duplicate == 0  # type: ignore[attr-defined]
+        left = stats.queued + stats.spooled
+        assert left > 0  # the deadline did cut the drain short
+        assert sum(1 for r in srv.requests if r.status is None) >= 1  # a request was cut
+        the_report(
+            child,
+            after=child.mark("stopping")["t"],
+            until=child.mark("stopped")["t"],
+            count=left,
+            url=srv.url,
+            lost=False,
+        )
+
+
+EXIT = """
+import asyncio
+
+async def main():
+    client = lc.make_client()
+    await client.start_async()
+    lc.track(client, lc.PARAMS["events"])
+    lc.mark("exiting")
+
+if lc.PARAMS["mode"] == "sync":
+    client = lc.make_client()
+    client.start()
+    lc.track(client, lc.PARAMS["events"])
+    lc.mark("exiting")
+else:
+    asyncio.run(main())  # returns without stop_async()
+"""
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind", "spool"),
+    [("async", "500", False), ("sync", "silent", False), ("sync", "down", True)],
+    ids=["async-500", "sync-silent", "sync-down-spool"],
+)
+def test_exit_with_events_left(tmp_path: Path, mode: str, kind: str, spool: bool) -> None:
+    """The script ends with events the server cannot take: the exit flush gives up within its
+    budget and one warning says how many; "lost" unless a spool keeps them."""
+    with unreachable(kind) as srv:
+        overrides: dict[str, Any] = {"shutdown_timeout_seconds": 1.0}
+        if spool:
+            overrides["spool_path"] = str(tmp_path / "spool.db")
+        child = run_child(
+            tmp_path, EXIT, config_for(srv, **overrides), params={"mode": mode, "events": 4}
+        )
+        assert child.returncode == 0, child.describe()
+        assert_clean(child, srv.key)
+        assert child.elapsed < 1.0 + 10.0  # the exit budget, plus start-up, generously
+        (final,) = child.finals().values()
+        stats = stats_of(final)
+        assert_accounts(stats, 4)
+        assert stats.sent == 0
+        assert stats.in_flight == 0  # type: ignore[attr-defined]
+        assert (stats.spooled if spool else stats.queued) == 4
+        the_report(
+            child,
+            after=child.mark("exiting")["t"],
+            count=4,
+            url=srv.url,
+            last_error=stats.last_error,
+            lost=not spool,
+        )
