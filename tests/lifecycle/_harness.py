@@ -40,38 +40,47 @@ GRACE = 0.3
 
 
 class _Arrivals:
-    """ASGI middleware (outermost): when each request reached the server, on the shared clock."""
+    """ASGI middleware (outermost): when each request reached the server, on the shared clock,
+    and with which API key (so tests sharing a server see only their own requests)."""
 
-    def __init__(self, app: Any, log: list[tuple[float, str]]) -> None:
+    def __init__(self, app: Any, log: list[tuple[float, str, str]]) -> None:
         self.app, self.log = app, log
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
-            self.log.append((time.monotonic(), scope["path"]))
+            auth = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+            self.log.append((time.monotonic(), scope["path"], auth.rpartition(" ")[2]))
         await self.app(scope, receive, send)
 
 
 @dataclass
 class LocalServer:
-    """The real local server (`start_server`), plus when each request arrived."""
+    """The real local server (`start_server`) as one API key and its instance see it: the
+    events stored for that instance, and when each request with that key arrived."""
 
     running: Any
     key: str
     instance: str
-    arrivals: list[tuple[float, str]]
+    _arrivals: list[tuple[float, str, str]]
 
     @property
     def url(self) -> str:
         return str(self.running.url)
 
     def stored_ids(self) -> list[str]:
-        return [e["event_id"] for e in self.running.stored_events()]
+        return [
+            e["event_id"]
+            for e in self.running.stored_events()
+            if str(e["instance_id"]).lower() == self.instance
+        ]
 
     def event_count(self) -> int:
-        return int(self.running.event_count())
+        return len(self.stored_ids())
 
-    def deliveries(self) -> dict[str, int]:
-        return dict(self.running.deliveries())
+    def deliveries(self, ids: list[str]) -> dict[str, int]:
+        """How many authenticated requests carried each of `ids`."""
+        counts = self.running.deliveries()
+        return {i: counts.get(i, 0) for i in ids}
 
     @property
     def requests(self) -> list[Any]:
@@ -80,24 +89,53 @@ class LocalServer:
     def set_down(self, down: bool) -> None:
         self.running.set_down(down)
 
+    @property
+    def arrivals(self) -> list[tuple[float, str]]:
+        return [(t, path) for t, path, key in list(self._arrivals) if key == self.key]
+
     def arrived_after(self, t: float) -> list[tuple[float, str]]:
-        return [a for a in list(self.arrivals) if a[0] > t]
+        return [a for a in self.arrivals if a[0] > t]
+
+
+class SharedServer:
+    """One server for many tests: each test gets a key and an instance of its own."""
+
+    def __init__(self, running: Any, pairs: list[tuple[str, str]], arrivals: list[Any]) -> None:
+        self._running, self._pairs, self._arrivals = running, pairs, arrivals
+
+    def view(self) -> LocalServer:
+        assert self._pairs, "the shared server ran out of keys"
+        key, instance = self._pairs.pop()
+        return LocalServer(self._running, key, instance, self._arrivals)
 
 
 @contextmanager
-def local_server(
-    faults: Any = None, *, body_limit: int | None = None, key: str | None = None
-) -> Iterator[LocalServer]:
+def shared_server(keys: int) -> Iterator[SharedServer]:
+    pairs = [(secrets.token_hex(32), str(uuid.uuid4())) for _ in range(keys)]
+    with _start(dict(pairs)) as (running, arrivals):
+        yield SharedServer(running, pairs, arrivals)
+
+
+@contextmanager
+def local_server(faults: Any = None, *, body_limit: int | None = None) -> Iterator[LocalServer]:
+    """A server of its own, for a test that injects faults or takes it down."""
+    key, instance = secrets.token_hex(32), str(uuid.uuid4())
+    with _start({key: instance}, faults, body_limit) as (running, arrivals):
+        yield LocalServer(running, key, instance, arrivals)
+
+
+@contextmanager
+def _start(
+    keys: dict[str, str], faults: Any = None, body_limit: int | None = None
+) -> Iterator[tuple[Any, list[tuple[float, str, str]]]]:
     from mosaicstack_telemetry.server import start_server
 
-    key = key or secrets.token_hex(32)
-    instance = str(uuid.uuid4())
     extra: dict[str, Any] = {} if body_limit is None else {"body_limit": body_limit}
-    with start_server(keys={key: instance}, faults=faults, **extra) as running:
-        arrivals: list[tuple[float, str]] = []
+    with start_server(keys=keys, faults=faults, **extra) as running:
+        arrivals: list[tuple[float, str, str]] = []
         # Starlette builds its middleware stack on the first request: none has arrived yet.
         running.app.add_middleware(_Arrivals, log=arrivals)
-        yield LocalServer(running, key, instance, arrivals)
+        yield running, arrivals
 
 
 class SilentServer:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
-from tests.lifecycle._harness import LocalServer, SilentServer, local_server
+from tests.lifecycle._harness import LocalServer, SharedServer, SilentServer, shared_server
 
 
 @pytest.fixture(autouse=True)
@@ -15,11 +14,18 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(f"MOSAIC_TELEMETRY_{name}", raising=False)
 
 
+@pytest.fixture(scope="session")
+def _shared() -> Iterator[SharedServer]:
+    with shared_server(keys=500) as shared:
+        yield shared
+
+
 @pytest.fixture
-def server() -> Iterator[LocalServer]:
-    """A healthy local server."""
-    with local_server() as srv:
-        yield srv
+def server(_shared: SharedServer) -> LocalServer:
+    """A healthy local server, with an API key and an instance of this test's own: it sees
+    only its own events and requests (one server for the whole run saves a start and a stop
+    per test)."""
+    return _shared.view()
 
 
 @pytest.fixture

@@ -7,18 +7,11 @@ URL, never the key), and says "lost" only when the process is exiting and nothin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from mosaicstack_telemetry.server import FaultConfig
 from tests.lifecycle._harness import (
-    GRACE,
-    Child,
-    SilentServer,
     assert_accounts,
     assert_clean,
     config_for,
@@ -27,68 +20,10 @@ from tests.lifecycle._harness import (
     stats_of,
     the_report,
 )
+from tests.lifecycle._scenarios import EXIT, SLOW, STOP, check_stopped_in_time, unreachable
 
 EVENTS = 6
 STOP_TIMEOUT = 1.0
-#: Every request to the events endpoint answers 500.
-FAILING = FaultConfig(rate=1.0, kinds=("500",), paths=("/v1/events/batch",))
-
-STOP = """
-import asyncio, time
-
-def sync():
-    client = lc.make_client()
-    client.start()
-    lc.track(client, lc.PARAMS["events"])
-    lc.mark("stopping")
-    client.stop(timeout=lc.PARAMS["stop_timeout"])
-    lc.mark("stopped")
-    lc.report("stopped")
-    time.sleep(0.4)
-    lc.report("later")
-
-async def main():
-    client = lc.make_client()
-    await client.start_async()
-    lc.track(client, lc.PARAMS["events"])
-    lc.mark("stopping")
-    await client.stop_async(timeout=lc.PARAMS["stop_timeout"])
-    lc.mark("stopped")
-    lc.report("stopped")
-    await asyncio.sleep(0.4)
-    lc.report("later")
-
-sync() if lc.PARAMS["mode"] == "sync" else asyncio.run(main())
-"""
-
-
-@contextmanager
-def unreachable(kind: str) -> Iterator[Any]:
-    """A server that is down (connections reset), answers 500 forever, or never answers."""
-    if kind == "silent":
-        srv = SilentServer()
-        try:
-            yield srv
-        finally:
-            srv.close()
-        return
-    with local_server(FAILING if kind == "500" else None) as srv:
-        if kind == "down":
-            srv.set_down(True)
-        yield srv
-
-
-def check_stopped_in_time(child: Child, srv: Any, events: int, stop_timeout: float) -> None:
-    """stop() returned by its deadline; then nothing moved and nothing left."""
-    stopping, stopped = child.mark("stopping")["t"], child.mark("stopped")["t"]
-    assert stopped - stopping < stop_timeout + 2.0, "stop() overran its deadline"
-    before, after = child.report("stopped"), child.report("later")
-    assert before["stats"] == after["stats"], "a counter changed after stop() returned"
-    stats = stats_of(before)
-    assert stats.in_flight == 0  # type: ignore[attr-defined]
-    assert_accounts(stats, events)
-    late = srv.arrived_after(stopped + GRACE)
-    assert not late, f"requests left after stop() returned: {late}"
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
@@ -126,10 +61,6 @@ def test_stop_against_a_server_that_cannot_take_the_events(
         )
 
 
-#: Every request is read, then served a second later (or not at all if the client gave up).
-SLOW = FaultConfig(rate=1.0, kinds=("delay",), delay_seconds=1.0)
-
-
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_stop_with_a_request_in_flight_cuts_it_and_sent_equals_stored(
     tmp_path: Path, mode: str
@@ -160,25 +91,6 @@ def test_stop_with_a_request_in_flight_cuts_it_and_sent_equals_stored(
             url=srv.url,
             lost=False,
         )
-
-
-EXIT = """
-import asyncio
-
-async def main():
-    client = lc.make_client()
-    await client.start_async()
-    lc.track(client, lc.PARAMS["events"])
-    lc.mark("exiting")
-
-if lc.PARAMS["mode"] == "sync":
-    client = lc.make_client()
-    client.start()
-    lc.track(client, lc.PARAMS["events"])
-    lc.mark("exiting")
-else:
-    asyncio.run(main())  # returns without stop_async()
-"""
 
 
 @pytest.mark.parametrize(

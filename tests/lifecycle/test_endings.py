@@ -11,66 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from tests.lifecycle._harness import (
-    GRACE,
-    Child,
-    LocalServer,
-    assert_accounts,
-    assert_clean,
-    assert_no_warning,
-    config_for,
-    run_child,
-    stats_of,
-)
+from tests.lifecycle._harness import LocalServer, config_for, run_child
+from tests.lifecycle._scenarios import ASYNC, SYNC, check_delivered, check_still_after_stop
 
 EVENTS = 7
-
-SYNC = """
-import time
-ending = lc.PARAMS["ending"]
-client = lc.make_client()
-if ending == "with":
-    with client:
-        lc.track(client, lc.PARAMS["events"])
-        lc.mark("ending")
-else:
-    client.start()
-    lc.track(client, lc.PARAMS["events"])
-    lc.mark("ending")
-    if ending == "stop":
-        client.stop()
-if ending != "exit":  # "exit": the script simply ends
-    lc.mark("stopped")
-    lc.report("stopped")
-    time.sleep(0.5)
-    lc.report("later")
-"""
-
-ASYNC = """
-import asyncio
-ending = lc.PARAMS["ending"]
-
-async def main():
-    client = lc.make_client()
-    if ending == "async_with":
-        async with client:
-            lc.track(client, lc.PARAMS["events"])
-            lc.mark("ending")
-    else:
-        await client.start_async()
-        lc.track(client, lc.PARAMS["events"])
-        lc.mark("ending")
-        if ending == "asyncio_run_returns":
-            return  # without stop_async(): asyncio.run() cancels the sender and closes the loop
-        await client.stop_async()
-    lc.mark("stopped")
-    lc.report("stopped")
-    await asyncio.sleep(0.5)
-    lc.report("later")
-
-asyncio.run(main())
-"""
 
 ENDINGS = [
     ("sync", "stop"),
@@ -80,35 +24,6 @@ ENDINGS = [
     ("async", "async_with"),
     ("async", "asyncio_run_returns"),
 ]
-
-
-def check_delivered(child: Child, server: LocalServer, events: int) -> None:
-    """Every tracked event stored and delivered once; the counters say so; nothing warned."""
-    assert child.returncode == 0, child.describe()
-    assert_clean(child, server.key)
-    finals = child.finals()
-    assert len(finals) == 1, child.describe()
-    (final,) = finals.values()
-    tracked = final["tracked"]
-    assert len(tracked) == events
-    assert sorted(server.stored_ids()) == sorted(tracked), child.describe()
-    assert server.deliveries() == dict.fromkeys(tracked, 1)
-    stats = stats_of(final)
-    assert stats.sent == events, child.describe()
-    assert stats.duplicate == 0  # type: ignore[attr-defined]
-    assert (stats.queued, stats.spooled, stats.dropped) == (0, 0, {})
-    assert_accounts(stats, events)
-    assert_no_warning(child)
-
-
-def check_still_after_stop(child: Child, server: LocalServer) -> None:
-    """After stop() returned: no counter changes, no request leaves, sent equals stored."""
-    stopped, later = child.report("stopped"), child.report("later")
-    assert stopped["stats"] == later["stats"], "a counter changed after stop() returned"
-    assert stats_of(stopped).in_flight == 0  # type: ignore[attr-defined]
-    assert stats_of(stopped).sent == server.event_count()
-    late = server.arrived_after(child.mark("stopped")["t"] + GRACE)
-    assert not late, f"requests left after stop() returned: {late}"
 
 
 @pytest.mark.parametrize("spool", [False, True], ids=["memory", "spool"])
