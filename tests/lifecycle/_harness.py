@@ -91,7 +91,11 @@ class LocalServer:
 
     @property
     def arrivals(self) -> list[tuple[float, str]]:
-        return [(t, path) for t, path, key in list(self._arrivals) if key == self.key]
+        return self.arrivals_of(self.key)
+
+    def arrivals_of(self, key: str) -> list[tuple[float, str]]:
+        """The requests that carried `key`, with when they arrived."""
+        return [(t, path) for t, path, k in list(self._arrivals) if k == key]
 
     def arrived_after(self, t: float) -> list[tuple[float, str]]:
         return [a for a in self.arrivals if a[0] > t]

@@ -97,12 +97,26 @@ def check_delivered(child: Child, server: LocalServer, events: int) -> None:
 
 def check_still_after_stop(child: Child, server: LocalServer) -> None:
     """After stop() returned: no counter changes, no request leaves, sent equals stored."""
-    stopped, later = child.report("stopped"), child.report("later")
-    assert stopped["stats"] == later["stats"], "a counter changed after stop() returned"
+    stopped = child.report("stopped")
     assert stats_of(stopped).in_flight == 0  # type: ignore[attr-defined]
     assert stats_of(stopped).sent == server.event_count()
-    late = server.arrived_after(child.mark("stopped")["t"] + GRACE)
-    assert not late, f"requests left after stop() returned: {late}"
+    assert_quiet_after_stop(child, server)
+
+
+def assert_quiet_after_stop(child: Child, server: Any) -> None:
+    """Issue 11: "After stop() returns, no request leaves, no counter changes" - while the
+    process goes on, and at its exit too (a stopped client is not flushed again at exit)."""
+    stopped, later = child.report("stopped"), child.report("later")
+    assert stopped["stats"] == later["stats"], "a counter changed after stop() returned"
+    late = server.arrived_after(stopped["t"] + GRACE)
+    at_exit = [a for a in late if a[0] > later["t"]]
+    assert not late, (
+        f"{len(late)} requests left after stop() returned, {len(at_exit)} of them at the "
+        f"process's exit: {late}"
+    )
+    finals = [r for r in child.reports("final") if r["pid"] == stopped["pid"]]
+    for final in finals:
+        assert final["stats"] == stopped["stats"], "a counter changed at exit, after stop()"
 
 
 #: Every request to the events endpoint answers 500.
@@ -158,13 +172,10 @@ def check_stopped_in_time(child: Child, srv: Any, events: int, stop_timeout: flo
     """stop() returned by its deadline; then nothing moved and nothing left."""
     stopping, stopped = child.mark("stopping")["t"], child.mark("stopped")["t"]
     assert stopped - stopping < stop_timeout + 2.0, "stop() overran its deadline"
-    before, after = child.report("stopped"), child.report("later")
-    assert before["stats"] == after["stats"], "a counter changed after stop() returned"
-    stats = stats_of(before)
+    stats = stats_of(child.report("stopped"))
     assert stats.in_flight == 0  # type: ignore[attr-defined]
     assert_accounts(stats, events)
-    late = srv.arrived_after(stopped + GRACE)
-    assert not late, f"requests left after stop() returned: {late}"
+    assert_quiet_after_stop(child, srv)
 
 
 #: Every request is read, then served a second later (or not at all if the client gave up).
@@ -340,12 +351,15 @@ def sigint_during_stop(tmp_path: Path, srv: LocalServer, mode: str, **cfg: Any) 
     stopping = child.mark("stopping")["t"]
     assert interrupted["t"] - stopping < 1.5 + 2.0, "the interrupt did not reach the program"
     assert child.elapsed < 1.5 + 1.0 + 10.0  # and the exit after it is bounded too
+    # Right after the interrupt a request may still be on its way (in_flight): the identity
+    # holds all the same. By the exit everything has settled.
     stats = stats_of(child.report("interrupted"))
     assert stats.sent == 0
-    assert stats.in_flight == 0  # type: ignore[attr-defined]
     assert_accounts(stats, 5)
     (final,) = child.finals().values()
-    assert_accounts(stats_of(final), 5)
+    stats = stats_of(final)
+    assert_accounts(stats, 5)
+    assert stats.in_flight == 0  # type: ignore[attr-defined]
     spool = bool(cfg.get("spool_path"))
     assert (stats.spooled if spool else stats.queued) == 5
     the_report(
