@@ -178,10 +178,6 @@ def check_stopped_in_time(child: Child, srv: Any, events: int, stop_timeout: flo
     assert_quiet_after_stop(child, srv)
 
 
-#: Every request is read, then served a second later (or not at all if the client gave up).
-SLOW = FaultConfig(rate=1.0, kinds=("delay",), delay_seconds=1.0)
-
-
 EXIT = """
 import asyncio
 

@@ -20,10 +20,14 @@ from tests.lifecycle._harness import (
     stats_of,
     the_report,
 )
-from tests.lifecycle._scenarios import EXIT, SLOW, STOP, check_stopped_in_time, unreachable
+from tests.lifecycle._scenarios import EXIT, STOP, check_stopped_in_time, unreachable
+
+from mosaicstack_telemetry.server import FaultConfig
 
 EVENTS = 6
-STOP_TIMEOUT = 1.0
+STOP_TIMEOUT = 0.6
+#: The exit hook's budget too (min(2 s, this)): the process ends soon after its stop().
+SHUTDOWN = 1.0
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
@@ -35,7 +39,7 @@ def test_stop_against_a_server_that_cannot_take_the_events(
         child = run_child(
             tmp_path,
             STOP,
-            config_for(srv),
+            config_for(srv, shutdown_timeout_seconds=SHUTDOWN),
             params={"mode": mode, "events": EVENTS, "stop_timeout": STOP_TIMEOUT},
         )
         assert child.returncode == 0, child.describe()
@@ -65,18 +69,19 @@ def test_stop_against_a_server_that_cannot_take_the_events(
 def test_stop_with_a_request_in_flight_cuts_it_and_sent_equals_stored(
     tmp_path: Path, mode: str
 ) -> None:
-    """300 events: one batch goes at once (a full batch wakes the sender); stop() 1.5 s later
+    """300 events: one batch goes at once (a full batch wakes the sender); stop() 1 s later
     finds the second request in flight, cuts it at the deadline and waits for the sender."""
-    with local_server(SLOW) as srv:
+    # Every request is read, then served 0.6 s later (or not at all if the client gave up).
+    with local_server(FaultConfig(rate=1.0, kinds=("delay",), delay_seconds=0.6)) as srv:
         child = run_child(
             tmp_path,
             STOP,
-            config_for(srv),
-            params={"mode": mode, "events": 300, "stop_timeout": 1.5},
+            config_for(srv, shutdown_timeout_seconds=SHUTDOWN),
+            params={"mode": mode, "events": 300, "stop_timeout": 1.0},
         )
         assert child.returncode == 0, child.describe()
         assert_clean(child, srv.key)
-        check_stopped_in_time(child, srv, 300, 1.5)
+        check_stopped_in_time(child, srv, 300, 1.0)
         stats = stats_of(child.report("stopped"))
         assert stats.sent == srv.event_count(), "what the client counts is not what was stored"
         assert stats.duplicate == 0  # type: ignore[attr-defined]

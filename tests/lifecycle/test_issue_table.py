@@ -85,7 +85,7 @@ def test_a_server_taking_1_s_per_request_1000_events_stop_with_timeout_2_5(tmp_p
         child = run_child(
             tmp_path,
             STOP,
-            config_for(srv),
+            config_for(srv, shutdown_timeout_seconds=1.0),
             params={"mode": "sync", "events": 1000, "stop_timeout": 2.5},
         )
         assert child.returncode == 0, child.describe()
