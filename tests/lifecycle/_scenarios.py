@@ -14,17 +14,19 @@ from tests.lifecycle._harness import (
     GRACE,
     Action,
     Child,
-    LocalServer,
-    SilentServer,
     assert_accounts,
     assert_clean,
     assert_no_warning,
     config_for,
-    local_server,
     run_child,
     send,
     stats_of,
     the_report,
+)
+from tests.lifecycle._servers import (
+    LocalServer,
+    SilentServer,
+    local_server,
 )
 
 from mosaicstack_telemetry.server import FaultConfig

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from tests.lifecycle._harness import LocalServer, SharedServer, SilentServer, shared_server
+from tests.lifecycle._servers import (
+    LocalServer,
+    SharedServer,
+    SilentServer,
+    shared_server,
+)
 
 
 @pytest.fixture(autouse=True)

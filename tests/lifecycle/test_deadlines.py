@@ -15,12 +15,14 @@ from tests.lifecycle._harness import (
     assert_accounts,
     assert_clean,
     config_for,
-    local_server,
     run_child,
     stats_of,
     the_report,
 )
 from tests.lifecycle._scenarios import EXIT, STOP, check_stopped_in_time, unreachable
+from tests.lifecycle._servers import (
+    local_server,
+)
 
 from mosaicstack_telemetry.server import FaultConfig
 

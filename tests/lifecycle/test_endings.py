@@ -11,8 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.lifecycle._harness import LocalServer, config_for, run_child
+from tests.lifecycle._harness import (
+    config_for,
+    run_child,
+)
 from tests.lifecycle._scenarios import ASYNC, SYNC, check_delivered, check_still_after_stop
+from tests.lifecycle._servers import (
+    LocalServer,
+)
 
 EVENTS = 7
 

@@ -19,12 +19,9 @@ from typing import Any
 
 import pytest
 from tests.lifecycle._harness import (
-    LocalServer,
-    SilentServer,
     assert_accounts,
     assert_clean,
     config_for,
-    local_server,
     run_child,
     stats_of,
     the_report,
@@ -40,6 +37,11 @@ from tests.lifecycle._scenarios import (
     run_multiprocessing,
     sigint_during_stop,
     unreachable,
+)
+from tests.lifecycle._servers import (
+    LocalServer,
+    SilentServer,
+    local_server,
 )
 
 from mosaicstack_telemetry import EventBuilder, TelemetryClient, TelemetryConfig

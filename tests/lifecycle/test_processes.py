@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from tests.lifecycle._harness import (
-    LocalServer,
     assert_accounts,
     assert_clean,
     assert_no_warning,
@@ -24,6 +23,9 @@ from tests.lifecycle._harness import (
     stats_of,
 )
 from tests.lifecycle._scenarios import PRELOAD, check_processes, run_multiprocessing
+from tests.lifecycle._servers import (
+    LocalServer,
+)
 
 
 @pytest.mark.parametrize("method", ["forkserver", "spawn"])

@@ -10,17 +10,19 @@ from pathlib import Path
 import pytest
 from tests.lifecycle._harness import (
     Action,
-    LocalServer,
     assert_accounts,
     assert_clean,
     assert_no_warning,
     config_for,
-    local_server,
     run_child,
     send,
     stats_of,
 )
 from tests.lifecycle._scenarios import FAILING, SIGTERM_EXIT, sigint_during_stop
+from tests.lifecycle._servers import (
+    LocalServer,
+    local_server,
+)
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 

@@ -12,7 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from tests.lifecycle._harness import LocalServer, local_server
+from tests.lifecycle._servers import (
+    LocalServer,
+    local_server,
+)
 
 from mosaicstack_telemetry import EventBuilder, TelemetryClient, TelemetryConfig
 from mosaicstack_telemetry.server import FaultConfig

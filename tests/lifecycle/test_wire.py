@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.lifecycle._harness import LocalServer, assert_accounts, local_server
+from tests.lifecycle._harness import (
+    assert_accounts,
+)
+from tests.lifecycle._servers import (
+    LocalServer,
+    local_server,
+)
 
 from mosaicstack_telemetry import (
     Complexity,
