@@ -34,9 +34,9 @@ pytestmark = [
     pytest.mark.skipif(
         sys.version_info < (3, 11),
         reason=(
-            "the wheel is pure Python and built the same way whatever runs pytest: it is built, "
-            "installed and checked once per scripts/test run, on the default-Python (3.11) pass, "
-            "and skipped on the 3.10 pass to save the time of a second build and install"
+            "the wheel is pure Python and built the same way whatever runs pytest: it is built "
+            "and checked once per scripts/test run, on the default-Python (3.11) pass, which "
+            "installs it into a fresh Python 3.10 venv; the 3.10 pass skips a second build"
         ),
     ),
     pytest.mark.timeout(900),
