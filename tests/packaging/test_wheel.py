@@ -1,7 +1,9 @@
-"""The wheel: what it ships, what it declares, and that it works installed on its own.
+"""The wheel: what it ships, what it declares, and that it works installed on its own, on
+Python 3.10 (the minimum supported), with a real client delivering to a local server.
 
-Slow (a wheel build, a fresh venv and a pip install from the package index, and a second build
-through `scripts/build --dev`), so these run once per `scripts/test`, on its default-Python pass.
+Slow (a wheel build, a fresh 3.10 venv and a pip install from the package index, and a second
+build through `scripts/build --dev`), so these run once per `scripts/test`, on its
+default-Python pass; the wheel is built once for the module.
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ pytestmark = [
     pytest.mark.skipif(
         sys.version_info < (3, 11),
         reason=(
-            "the wheel is pure Python and built the same way whatever runs pytest: it is built, "
-            "installed and checked once per scripts/test run, on the default-Python (3.11) pass, "
-            "and skipped on the 3.10 pass to save the time of a second build and install"
+            "the wheel is pure Python and built the same way whatever runs pytest: it is built "
+            "and checked once per scripts/test run, on the default-Python (3.11) pass, which "
+            "installs it into a fresh Python 3.10 venv; the 3.10 pass skips a second build"
         ),
     ),
     pytest.mark.timeout(900),
@@ -227,13 +229,31 @@ print(json.dumps({
 """
 
 
-def test_wheel_installs_and_works_in_a_fresh_venv(
-    built: tuple[Path, float, set[str]], tmp_path: Path
-) -> None:
+def find_python310() -> str | None:
+    """The minimum supported Python, found as scripts/install finds it."""
+    result = subprocess.run(
+        ["bash", "-c", "source scripts/_env.sh && find_python310"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    found = result.stdout.strip()
+    return found if result.returncode == 0 and found else None
+
+
+@pytest.fixture(scope="module")
+def venv310(built: tuple[Path, float, set[str]], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv of Python 3.10, the minimum supported, with the wheel installed from the
+    package index's dependencies: what a user on the oldest Python gets."""
+    python310 = find_python310()
+    if python310 is None:
+        pytest.skip("no Python 3.10 on this machine (set PYTHON310; scripts/install needs it)")
     wheel, _, _ = built
-    venv = tmp_path / "venv"
+    venv = tmp_path_factory.mktemp("venv310") / "venv"
     started = time.monotonic()
-    run([sys.executable, "-m", "venv", str(venv)], tmp_path, env=clean_env())
+    run([python310, "-m", "venv", str(venv)], venv.parent, env=clean_env())
     python = venv / "bin" / "python"
     # Dependencies come from the package index: this is a real install, not an editable one.
     run(
@@ -246,18 +266,21 @@ def test_wheel_installs_and_works_in_a_fresh_venv(
             "--disable-pip-version-check",
             str(wheel),
         ],
-        tmp_path,
+        venv.parent,
         env=clean_env(),
     )
-    install_time = time.monotonic() - started
-    run([str(python), "-m", "pip", "check"], tmp_path, env=clean_env())
+    print(f"fresh Python 3.10 venv + pip install: {time.monotonic() - started:.1f} s")
+    run([str(python), "-m", "pip", "check"], venv.parent, env=clean_env())
+    return python
 
+
+def test_wheel_installs_and_works_in_a_fresh_venv(venv310: Path, tmp_path: Path) -> None:
     # -I: no current directory, PYTHONPATH or user site on the path, only the venv's packages.
-    result = run([str(python), "-I", "-c", IN_VENV], tmp_path, env=clean_env())
+    result = run([str(venv310), "-I", "-c", IN_VENV], tmp_path, env=clean_env())
     report = json.loads(result.stdout.strip().splitlines()[-1])
 
     prefix = Path(report["prefix"]).resolve()
-    assert prefix == venv.resolve()
+    assert prefix == venv310.parent.parent.resolve()
     for key in ("sdk_file", "models_file", "client_file"):
         location = Path(report[key]).resolve()
         assert location.is_relative_to(prefix / "lib"), (key, location)
@@ -273,7 +296,82 @@ def test_wheel_installs_and_works_in_a_fresh_venv(
     assert report["page_script_bytes"] == len(
         (ROOT / "src" / "mosaicstack_telemetry" / "server" / "static" / "app.js").read_bytes()
     )
-    print(f"fresh venv + pip install: {install_time:.1f} s")
+
+
+CLIENT = """
+import asyncio, dataclasses, json, os, sys
+
+import mosaicstack_telemetry
+from mosaicstack_telemetry import EventBuilder, TelemetryClient, TelemetryConfig
+
+config = TelemetryConfig(**json.loads(os.environ["WHEEL_CLIENT_CONFIG"]))
+
+def track(client, n):
+    ids = []
+    for i in range(n):
+        event = EventBuilder(config.instance_id).model("wheel-3.10").duration_ms(i + 1).build()
+        client.track(event)
+        ids.append(str(event.event_id))
+    return ids
+
+client = TelemetryClient(config)
+client.start()
+sync_ids = track(client, 5)
+client.stop()
+sync_stats = dataclasses.asdict(client.stats())
+
+async def main():
+    async with TelemetryClient(config) as client:
+        ids = track(client, 4)
+    return ids, dataclasses.asdict(client.stats())
+
+async_ids, async_stats = asyncio.run(main())
+print(json.dumps({
+    "python": list(sys.version_info[:2]),
+    "sdk_file": mosaicstack_telemetry.__file__,
+    "sync": {"ids": sync_ids, "stats": sync_stats},
+    "async": {"ids": async_ids, "stats": async_stats},
+}))
+"""
+
+
+def test_the_installed_wheel_delivers_to_a_local_server_on_python_310(
+    venv310: Path, tmp_path: Path
+) -> None:
+    """A real client, sync and async, from the wheel installed on Python 3.10, against the local
+    server running here: every event is stored, and the key shows nowhere in its output."""
+    import secrets
+    import uuid
+
+    from mosaicstack_telemetry.server import start_server
+
+    key, instance = secrets.token_hex(32), str(uuid.uuid4())
+    with start_server(keys={key: instance}) as server:
+        env = clean_env()
+        env["WHEEL_CLIENT_CONFIG"] = json.dumps(
+            {
+                "server_url": server.url,
+                "api_key": key,
+                "instance_id": instance,
+                "submit_interval_seconds": 3600,
+                "shutdown_timeout_seconds": 10,
+            }
+        )
+        started = time.monotonic()
+        result = run([str(venv310), "-I", "-c", CLIENT], tmp_path, env=env, timeout=120)
+        elapsed = time.monotonic() - started
+        stored = sorted(e["event_id"] for e in server.stored_events())
+    assert key not in result.stdout + result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["python"] == [3, 10]
+    assert Path(report["sdk_file"]).resolve().is_relative_to(venv310.parent.parent.resolve())
+    assert stored == sorted(report["sync"]["ids"] + report["async"]["ids"])
+    assert report["sync"]["stats"]["sent"] == 5
+    assert report["async"]["stats"]["sent"] == 4
+    for mode in ("sync", "async"):
+        assert report[mode]["stats"]["queued"] == 0
+        assert report[mode]["stats"]["dropped"] == {}
+    print(f"a real client on the installed wheel (Python 3.10): {elapsed:.1f} s")
 
 
 # --- scripts/build --dev -------------------------------------------------------------------

@@ -1,13 +1,38 @@
-"""track() from many threads and from an event loop: nothing lost, nothing raised."""
+"""track() from many threads and from an event loop: nothing lost, nothing raised, nothing
+doubled. Each test checks conservation: every tracked event is accounted for by exactly one
+counter, and what the server received, it received once."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections import Counter
 
-from mosaicstack_telemetry import EventQueue, TelemetryClient
+from mosaicstack_telemetry import EventQueue, TelemetryClient, TelemetryStats
 
 from .conftest import ScriptedServer, make_config, make_event
+
+
+def accounted(stats: TelemetryStats) -> int:
+    """The accounting identity: each tracked event is in exactly one of these."""
+    return (
+        stats.sent
+        + stats.rejected
+        + stats.duplicate  # type: ignore[attr-defined]
+        + stats.dry_run
+        + sum(stats.dropped.values())
+        + stats.evicted
+        + stats.queued
+        + stats.spooled
+        + stats.in_flight  # type: ignore[attr-defined]
+    )
+
+
+def assert_received_once(server: ScriptedServer, tracked: list[str]) -> None:
+    received = server.event_ids()
+    twice = [i for i, n in Counter(received).items() if n > 1]
+    assert not twice, f"{len(twice)} events were sent twice"
+    assert sorted(received) == sorted(tracked)
 
 
 def test_many_threads_track_concurrently_and_everything_arrives(server: ScriptedServer) -> None:
@@ -39,35 +64,81 @@ def test_many_threads_track_concurrently_and_everything_arrives(server: Scripted
         w.join(60)
     client.stop()
     assert errors == []
+    tracked = [i for ids in sent for i in ids]
+    assert len(tracked) == threads_n * per_thread
+    assert_received_once(server, tracked)
+    stats = client.stats()
+    assert stats.sent == len(tracked)
+    assert accounted(stats) == len(tracked), stats
+    # The queue is FIFO: within each request a thread's events keep their order. (Requests
+    # may overlap, so the order across requests is not a guarantee.)
+    order = {event_id: i for ids in sent for i, event_id in enumerate(ids)}
+    thread_of = {event_id: n for n, ids in enumerate(sent) for event_id in ids}
+    for post in server.events_posts():
+        batch = [e["event_id"] for e in post.json()["events"]]
+        for n in range(threads_n):
+            mine = [order[i] for i in batch if thread_of[i] == n]
+            assert mine == sorted(mine)
+
+
+def test_threads_overflowing_a_small_queue_each_event_is_sent_or_evicted(
+    server: ScriptedServer,
+) -> None:
+    """A queue of 50 and 8 threads tracking 200 each as fast as they can: some events are
+    evicted; each one is either received once or counted as evicted, never both, never lost."""
+    threads_n, per_thread = 8, 200
+    client = TelemetryClient(make_config(server.url, max_queue_size=50, batch_size=20))
+    client.start()
+    events = [[make_event() for _ in range(per_thread)] for _ in range(threads_n)]
+    barrier = threading.Barrier(threads_n)
+
+    def worker(n: int) -> None:
+        barrier.wait(10)
+        for event in events[n]:
+            client.track(event)
+
+    workers = [threading.Thread(target=worker, args=(n,)) for n in range(threads_n)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+    client.stop()
+    tracked = {str(e.event_id) for chunk in events for e in chunk}
     received = server.event_ids()
-    assert len(received) == threads_n * per_thread
-    assert set(received) == {i for ids in sent for i in ids}
-    # Per thread, order is kept: the queue is FIFO.
-    position = {event_id: i for i, event_id in enumerate(received)}
-    for ids in sent:
-        assert [position[i] for i in ids] == sorted(position[i] for i in ids)
+    assert len(received) == len(set(received)), "an event was sent twice"
+    assert set(received) <= tracked
+    stats = client.stats()
+    assert stats.sent == len(received)
+    assert stats.sent + stats.evicted == len(tracked), stats
+    assert stats.evicted > 0  # the producers outran the sender: the case under test happened
+    assert accounted(stats) == len(tracked), stats
 
 
-def test_queue_operations_are_consistent_under_contention() -> None:
+def test_queue_operations_conserve_every_event_under_contention() -> None:
+    """Producers put unique events, consumers drain and put some back: each event ends up
+    consumed exactly once, still queued, or counted as evicted."""
     queue = EventQueue(max_size=100)
-    events = [make_event() for _ in range(50)]
+    produced = [[make_event() for _ in range(500)] for _ in range(4)]
     stop = threading.Event()
-    drained: list[int] = []
+    drained: list[list[str]] = [[], []]
+    put_back: list[list[str]] = [[], []]
 
-    def producer() -> None:
-        for _ in range(40):
-            for event in events:
-                queue.put(event)
+    def producer(n: int) -> None:
+        for event in produced[n]:
+            queue.put(event)
 
-    def consumer() -> None:
-        while not stop.is_set():
+    def consumer(n: int) -> None:
+        rounds = 0
+        while not stop.is_set() or not queue.is_empty:
             batch = queue.drain(7)
-            drained.append(len(batch))
-            if batch and len(drained) % 3 == 0:
+            rounds += 1
+            drained[n].extend(str(e.event_id) for e in batch)
+            if batch and rounds % 3 == 0:
                 queue.put_back(batch[:2])
+                put_back[n].extend(str(e.event_id) for e in batch[:2])
 
-    producers = [threading.Thread(target=producer) for _ in range(4)]
-    consumers = [threading.Thread(target=consumer) for _ in range(2)]
+    producers = [threading.Thread(target=producer, args=(n,)) for n in range(4)]
+    consumers = [threading.Thread(target=consumer, args=(n,)) for n in range(2)]
     for t in producers + consumers:
         t.start()
     for t in producers:
@@ -75,8 +146,15 @@ def test_queue_operations_are_consistent_under_contention() -> None:
     stop.set()
     for t in consumers:
         t.join(60)
-    assert 0 <= queue.size <= 100
-    assert queue.is_empty == (queue.size == 0)
+    assert queue.is_empty
+    consumed = Counter(i for ids in drained for i in ids)
+    consumed.subtract(Counter(i for ids in put_back for i in ids))
+    assert all(n in (0, 1) for n in consumed.values()), "an event was consumed twice"
+    kept = {i for i, n in consumed.items() if n == 1}
+    everything = {str(e.event_id) for chunk in produced for e in chunk}
+    assert kept <= everything
+    # What was not consumed was evicted, and the eviction counter says exactly how many.
+    assert len(everything) - len(kept) == queue.evicted
 
 
 async def test_track_from_coroutines_while_the_task_sends(server: ScriptedServer) -> None:
@@ -93,22 +171,32 @@ async def test_track_from_coroutines_while_the_task_sends(server: ScriptedServer
 
     await asyncio.gather(*(producer() for _ in range(10)))
     await client.stop_async()
-    assert sorted(server.event_ids()) == sorted(ids)
+    assert_received_once(server, ids)
+    stats = client.stats()
+    assert stats.sent == len(ids)
+    assert accounted(stats) == len(ids), stats
 
 
 async def test_track_from_worker_threads_wakes_the_async_task(server: ScriptedServer) -> None:
     client = TelemetryClient(make_config(server.url, batch_size=10, max_queue_size=1000))
     await client.start_async()
+    ids: list[list[str]] = [[] for _ in range(4)]
 
-    def produce() -> None:
+    def produce(n: int) -> None:
         for _ in range(50):
-            client.track(make_event())
+            event = make_event()
+            client.track(event)
+            ids[n].append(str(event.event_id))
 
-    await asyncio.gather(*(asyncio.to_thread(produce) for _ in range(4)))
+    await asyncio.gather(*(asyncio.to_thread(produce, n) for n in range(4)))
     for _ in range(500):  # sent by early wakes, long before the hour-long interval
         if len(server.event_ids()) >= 190:
             break
         await asyncio.sleep(0.01)
     assert len(server.event_ids()) >= 190
     await client.stop_async()
-    assert len(server.event_ids()) == 200
+    tracked = [i for chunk in ids for i in chunk]
+    assert_received_once(server, tracked)
+    stats = client.stats()
+    assert stats.sent == 200
+    assert accounted(stats) == 200, stats

@@ -1,0 +1,78 @@
+"""The ordinary ways a program ends its client, sync and async, with and without a spool.
+
+Each runs in its own interpreter against the real local server: the events are tracked, nothing
+is sent before the ending (the interval is an hour and no batch fills), and the ending alone
+must deliver every one, exactly once, with nothing logged at WARNING. After `stop()` returns
+no request leaves and no counter moves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.lifecycle._harness import (
+    config_for,
+    run_child,
+)
+from tests.lifecycle._scenarios import ASYNC, SYNC, check_delivered, check_still_after_stop
+from tests.lifecycle._servers import (
+    LocalServer,
+)
+
+EVENTS = 7
+
+ENDINGS = [
+    ("sync", "stop"),
+    ("sync", "with"),
+    ("sync", "exit"),
+    ("async", "stop_async"),
+    ("async", "async_with"),
+    ("async", "asyncio_run_returns"),
+]
+
+
+@pytest.mark.parametrize("spool", [False, True], ids=["memory", "spool"])
+@pytest.mark.parametrize(("mode", "ending"), ENDINGS, ids=[e for _, e in ENDINGS])
+def test_every_ending_delivers_what_was_tracked(
+    server: LocalServer, tmp_path: Path, mode: str, ending: str, spool: bool
+) -> None:
+    overrides = {"spool_path": str(tmp_path / "spool" / "events.db")} if spool else {}
+    child = run_child(
+        tmp_path,
+        SYNC if mode == "sync" else ASYNC,
+        config_for(server, **overrides),
+        params={"ending": ending, "events": EVENTS},
+    )
+    check_delivered(child, server, EVENTS)
+    if child.marks("stopped"):
+        check_still_after_stop(child, server)
+    else:
+        assert ending in ("exit", "asyncio_run_returns")
+    # Nothing was sent before the ending: it is the ending that delivered.
+    ending_at = child.mark("ending")["t"]
+    assert not [a for a in server.arrivals if a[0] < ending_at]
+
+
+def test_a_second_client_lifecycle_in_the_same_process_delivers_too(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """stop(), then start() again on the same client and let the script end."""
+    child = run_child(
+        tmp_path,
+        """
+        client = lc.make_client()
+        client.start()
+        lc.track(client, 3)
+        client.stop()
+        lc.mark("stopped")
+        client.start()
+        lc.track(client, 4)
+        """,
+        config_for(server),
+    )
+    check_delivered(child, server, 7)
+    stopped_at = child.mark("stopped")["t"]
+    # The first three went at stop(), the other four at the exit.
+    assert len([a for a in server.arrivals if a[0] <= stopped_at]) == 1
+    assert len([a for a in server.arrivals if a[0] > stopped_at]) == 1

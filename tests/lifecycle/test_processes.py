@@ -1,0 +1,88 @@
+"""Child processes: multiprocessing under fork, forkserver and spawn (`Process`, and `Pool` with
+`close()`/`join()`), and a gunicorn-style `--preload` fork.
+
+A module-level client is created and started at import, as an application does. A forked child
+uses the parent's started client; a spawned one (and one forked from the forkserver, which
+imported the main module) has its own. Each child tracks and returns: it must deliver at its own
+exit, within the exit budget. multiprocessing ends a fork or forkserver child with `os._exit`
+after running its finalizers, so the SDK's `atexit` hook does not run there.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from tests.lifecycle._harness import (
+    assert_accounts,
+    assert_clean,
+    assert_no_warning,
+    config_for,
+    run_child,
+    stats_of,
+)
+from tests.lifecycle._scenarios import PRELOAD, check_processes, run_multiprocessing
+from tests.lifecycle._servers import (
+    LocalServer,
+)
+
+
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_multiprocessing_process_delivers_at_the_childs_exit(
+    server: LocalServer, tmp_path: Path, method: str
+) -> None:
+    # fork: tests/lifecycle/test_issue_table.py, the table's first row.
+    child = run_multiprocessing(tmp_path, server, method, "process", tasks=2, events=4)
+    check_processes(child, server, 8)
+
+
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_multiprocessing_pool_close_join_delivers(
+    server: LocalServer, tmp_path: Path, method: str
+) -> None:
+    # fork: tests/lifecycle/test_issue_table.py, the table's second row.
+    child = run_multiprocessing(tmp_path, server, method, "pool", tasks=4, events=5)
+    check_processes(child, server, 20)
+
+
+@pytest.mark.parametrize(("method", "kind"), [("fork", "process"), ("spawn", "pool")])
+def test_multiprocessing_with_a_shared_spool(
+    server: LocalServer, tmp_path: Path, method: str, kind: str
+) -> None:
+    """Parent and children share one spool file; together they deliver each event once."""
+    spool = str(tmp_path / "spool.db")
+    child = run_multiprocessing(tmp_path, server, method, kind, tasks=2, events=4, spool_path=spool)
+    check_processes(child, server, 8, shared_spool=True)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork() is POSIX-only")
+def test_preload_fork_workers_deliver_at_their_exit(server: LocalServer, tmp_path: Path) -> None:
+    """gunicorn --preload: the client is started in the master, then workers are forked."""
+    child = run_child(tmp_path, PRELOAD, config_for(server), params={"before": 0})
+    check_processes(child, server, 10)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork() is POSIX-only")
+def test_preload_fork_events_queued_at_fork_are_the_parents_alone(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """Events the master had queued when it forked are delivered once, by the master: a worker
+    does not send its inherited copy (as OpenTelemetry's BatchProcessor clears its queue in a
+    forked child), so each event reaches the server in exactly one request."""
+    child = run_child(tmp_path, PRELOAD, config_for(server), params={"before": 3})
+    assert child.returncode == 0, child.describe()
+    assert_clean(child, server.key)
+    finals = child.finals()
+    parent = next(r for r in finals.values() if r["pid"] == child.mark("children_done")["pid"])
+    tracked = [i for report in finals.values() for i in report["tracked"]]
+    assert len(tracked) == 3 + 10 + 2
+    assert sorted(server.stored_ids()) == sorted(tracked)
+    assert server.deliveries(tracked) == dict.fromkeys(tracked, 1), "an event was sent twice"
+    stats = stats_of(parent)
+    assert stats.sent == 5
+    assert_accounts(stats, 5)
+    for report in finals.values():
+        if report is not parent:
+            assert stats_of(report).sent == 5, child.describe()
+    assert_no_warning(child)

@@ -1,0 +1,58 @@
+"""Signals sent from outside to the child: SIGINT during `stop()`, and SIGTERM where the host
+turns it into an exit (a handler raising SystemExit, as gunicorn's and uvicorn's workers do)."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from tests.lifecycle._harness import (
+    Action,
+    assert_accounts,
+    assert_clean,
+    assert_no_warning,
+    config_for,
+    run_child,
+    send,
+    stats_of,
+)
+from tests.lifecycle._scenarios import FAILING, SIGTERM_EXIT, sigint_during_stop
+from tests.lifecycle._servers import (
+    LocalServer,
+    local_server,
+)
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+
+
+@pytest.mark.parametrize(("mode", "spool"), [("async", False), ("sync", True)])
+def test_sigint_during_stop(tmp_path: Path, mode: str, spool: bool) -> None:
+    # sync without a spool: tests/lifecycle/test_issue_table.py, the table's fourth row.
+    with local_server(FAILING) as srv:
+        cfg = {"spool_path": str(tmp_path / "spool.db")} if spool else {}
+        sigint_during_stop(tmp_path, srv, mode, **cfg)
+
+
+@pytest.mark.parametrize(("mode", "spool"), [("sync", False), ("async", False), ("async", True)])
+def test_sigterm_turned_into_an_exit_delivers(
+    server: LocalServer, tmp_path: Path, mode: str, spool: bool
+) -> None:
+    cfg = {"spool_path": str(tmp_path / "spool.db")} if spool else {}
+    child = run_child(
+        tmp_path,
+        SIGTERM_EXIT,
+        config_for(server, **cfg),
+        params={"mode": mode},
+        actions=[Action("ready", send(signal.SIGTERM), delay=0.2)],
+    )
+    assert child.returncode == 0, child.describe()
+    assert child.elapsed < 15, "the SIGTERM did not end the sleep"
+    assert_clean(child, server.key)
+    (final,) = child.finals().values()
+    assert sorted(server.stored_ids()) == sorted(final["tracked"]), child.describe()
+    stats = stats_of(final)
+    assert stats.sent == 5
+    assert_accounts(stats, 5)
+    assert_no_warning(child)
