@@ -68,6 +68,7 @@ class TelemetryClient:
         self._cache = PredictionCache(config.prediction_cache_ttl_seconds if self._valid else 0)
         self._lock = threading.RLock()  # start/stop, never taken by track()
         self._runner: ThreadRunner | TaskRunner | None = None
+        self._stopped = False  # stop() was called: the exit hook leaves what is left alone
         self._finalizer: weakref.finalize[Any, TelemetryClient] | None = None
         self._before_send = config.before_send if self._valid else None
         self._delivery: Delivery | None = None
@@ -120,6 +121,8 @@ class TelemetryClient:
             if _taps:
                 for tap in _taps:
                     tap(event)
+            if self._stopped:
+                self._stopped = False  # tracked after stop(): the exit hook delivers it
             queue = self._queue
             if queue._put(event):
                 self._intake.evicted(queue.max_size)
@@ -206,6 +209,7 @@ class TelemetryClient:
                 if isinstance(runner, TaskRunner):
                     logger.warning("start() ignored: an asyncio sender is already running")
                 return
+            self._stopped = False
             self._runner = thread = ThreadRunner(delivery)
             self._finalizer = weakref.finalize(self, thread.orphan)
             self._finalizer.atexit = False  # the exit flush is _exit's job
@@ -232,7 +236,19 @@ class TelemetryClient:
         flight then is cut, and what could not be sent is logged with its count and stays
         queued (or spooled).
         """
-        self._finish(self._deadline(timeout), exiting=False)
+        try:
+            self._finish(self._deadline(timeout), exiting=False)
+        except BaseException:
+            self._interrupted()
+            raise
+        self._stopped = True
+
+    def _interrupted(self) -> None:
+        """stop() did not return (Ctrl-C, a cancelled task): the sender goes on to its
+        deadline, and the exit hook, not the sender, says what is left (once, "lost")."""
+        runner = self._runner
+        if runner is not None:
+            runner.mailbox.defer_report = True
 
     def _finish(self, deadline: float, *, exiting: bool) -> None:
         delivery = self._delivery
@@ -249,7 +265,10 @@ class TelemetryClient:
         if delivery is None:
             return
         runner = self._runner
-        if (runner is None or not runner.alive) and delivery.source.queue.is_empty:
+        idle = runner is None or not runner.alive
+        # After stop() nothing more is sent: it said what it left. A client never stopped gets
+        # its last flush here, if it holds anything.
+        if idle and (self._stopped or delivery.source.queue.is_empty):
             return
         budget = min(EXIT_FLUSH_TIMEOUT, self._shutdown_timeout)
         self._finish(time.monotonic() + budget, exiting=True)
@@ -330,6 +349,7 @@ class TelemetryClient:
                 if isinstance(runner, ThreadRunner):
                     logger.warning("start_async() ignored: a thread sender is already running")
                 return
+            self._stopped = False
             self._runner = task = TaskRunner(delivery, loop)
             task.start()
 
@@ -344,8 +364,12 @@ class TelemetryClient:
         try:
             if delivery is not None:
                 await finish_async(delivery, runner, deadline)
+        except BaseException:
+            self._interrupted()
+            raise
         finally:
             self._release_runner(runner)
+        self._stopped = True
 
     async def __aenter__(self) -> TelemetryClient:
         await self.start_async()

@@ -184,8 +184,12 @@ class Delivery:
             done = self.flush(mailbox, deadline)
         except Exception:
             logger.exception("The telemetry final flush failed")
-        self._close_quietly()
-        self.report_left(done, exiting=mailbox.exiting)
+        if not mailbox.defer_report:
+            self.report_left(done, exiting=mailbox.exiting)
+        try:
+            self.close()
+        except Exception:
+            logger.exception("Closing the telemetry client failed")
 
     async def finish_async(self, mailbox: AsyncMailbox, deadline: float) -> None:
         """`finish` in an event loop."""
@@ -195,23 +199,20 @@ class Delivery:
             done = await self.flush_async(mailbox, deadline)
         except Exception:
             logger.exception("The telemetry final flush failed")
+        if not mailbox.defer_report:
+            self.report_left(done, exiting=mailbox.exiting)
         try:
             await self.aclose()
-        except Exception:
-            logger.exception("Closing the telemetry client failed")
-        self.report_left(done, exiting=mailbox.exiting)
-
-    def _close_quietly(self) -> None:
-        try:
-            self.close()
         except Exception:
             logger.exception("Closing the telemetry client failed")
 
     def report_left(self, done: Done | None, *, exiting: bool) -> None:
         """One WARNING when events are left: how many, why, where, and what becomes of them."""
         source = self.source
-        spooled = source.spooled()
         queued = source.queue.size
+        if not queued and done is not None and done.complete:
+            return  # what a shared spool still holds is other processes' to send
+        spooled = source.spooled()
         left = queued + spooled
         if not left:
             return

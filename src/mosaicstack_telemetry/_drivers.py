@@ -60,6 +60,8 @@ class Mailbox:
         self._answers: deque[tuple[Job, Answer | WireError]] = deque()
         self.deadline: float | None = None  # set by stop(): finish by then
         self.exiting = False  # the process is exiting: what is left is lost
+        #: stop() was interrupted (Ctrl-C): the exit hook, not the runner, says what is left
+        self.defer_report = False
         self.woken = False  # track() asked for a flush (read without the lock by track())
 
     def post(self, job: Job, outcome: Answer | WireError) -> None:
@@ -70,7 +72,8 @@ class Mailbox:
     def finish_by(self, deadline: float, *, exiting: bool = False) -> None:
         with self._cond:
             self.deadline = deadline if self.deadline is None else min(self.deadline, deadline)
-            self.exiting = self.exiting or exiting
+            if exiting:
+                self.exiting, self.defer_report = True, False
             self._notify()
 
     def wake(self) -> None:
@@ -120,10 +123,16 @@ class Mailbox:
 
 
 def _drive(
-    planner: Planner, source: Source, mailbox: Mailbox
+    planner: Planner, source: Source, mailbox: Mailbox, url: str
 ) -> Generator[Start | Wait, None, Done]:
-    """The driver loop without its I/O: yields `Start` and `Wait` for a shell to carry out."""
+    """The driver loop without its I/O: yields `Start` and `Wait` for a shell to carry out.
+
+    Everything else happens here, on the driver's own thread or task, for both shells: an
+    exception anywhere (a source, a log handler) ends this flush, and whatever it held goes
+    back to the source; the runner logs it, counts it and carries on.
+    """
     budgets: dict[Job, Budget] = {}
+    requests: dict[Job, Request] = {}
     deadline_seen: float | None = None
     try:
         while True:
@@ -138,6 +147,11 @@ def _drive(
             for job, outcome in mailbox.take_answers():
                 if budgets.pop(job, None) is None:
                     continue  # abandoned earlier
+                sent = requests.pop(job)
+                if isinstance(outcome, Answer):
+                    log_request(sent, url, outcome, None)
+                else:
+                    log_request(sent, url, None, str(outcome))
                 if isinstance(outcome, WireError):
                     planner.failed(job, outcome, monotonic())
                 else:
@@ -151,6 +165,7 @@ def _drive(
                     planner.discard(action.job)
                     continue
                 budget = budgets[action.job] = Budget(action.end)
+                requests[action.job] = request
                 yield Start(action.job, request, budget)
             elif isinstance(action, Settle):
                 source.settle(action)
@@ -172,15 +187,7 @@ def _deliver(wire: Wire, start: Start, mailbox: Mailbox) -> None:
         outcome = exc
     except Exception as exc:  # a wire must not raise anything else; never lose the job
         outcome = WireError("network", f"{type(exc).__name__}: {exc}")
-    _log(start, outcome, wire.url)
     mailbox.post(start.job, outcome)
-
-
-def _log(start: Start, outcome: Answer | WireError, url: str) -> None:
-    if isinstance(outcome, Answer):
-        log_request(start.request, url, outcome, None)
-    else:
-        log_request(start.request, url, None, str(outcome))
 
 
 class Workers:
@@ -215,7 +222,8 @@ class Workers:
                         self._free -= 1
                         return
                 continue  # a submit claimed this worker and is about to hand it a task
-            task()
+            with contextlib.suppress(BaseException):  # a task posts its own outcome
+                task()
             with self._lock:
                 self._free += 1
 
@@ -224,7 +232,7 @@ def flush_blocking(
     planner: Planner, source: Source, wire: Wire, mailbox: Mailbox, workers: Workers
 ) -> Done:
     """Run one flush on this thread, its requests on worker threads."""
-    flow = _drive(planner, source, mailbox)
+    flow = _drive(planner, source, mailbox, wire.url)
     seen: float | None = None
     with contextlib.closing(flow):
         try:
@@ -302,7 +310,6 @@ async def _deliver_async(wire: Wire, start: Start, mailbox: Mailbox) -> None:
         outcome = exc
     except Exception as exc:  # a wire must not raise anything else; never lose the job
         outcome = WireError("network", f"{type(exc).__name__}: {exc}")
-    _log(start, outcome, wire.url)
     mailbox.post(start.job, outcome)
 
 
@@ -310,7 +317,7 @@ async def flush_async(planner: Planner, source: Source, wire: Wire, mailbox: Asy
     """Run one flush in this event loop, its requests as tasks."""
     import asyncio
 
-    flow = mailbox.active = _drive(planner, source, mailbox)
+    flow = mailbox.active = _drive(planner, source, mailbox, wire.url)
     seen: float | None = None
     tasks: set[asyncio.Task[None]] = set()
     with contextlib.closing(flow):

@@ -31,7 +31,10 @@ _FINALIZER_PRIORITY = -10
 
 def register(client: _Exits) -> None:
     _CLIENTS.add(client)
-    _hook_multiprocessing_child()
+    # In a multiprocessing child (spawn, forkserver) the main module, and so this client, is
+    # made before the child knows it is one: hook whenever multiprocessing is loaded. In the
+    # main process the finalizer only repeats the atexit flush, which does nothing twice.
+    _hook_multiprocessing()
 
 
 def flush_all() -> None:
@@ -47,13 +50,6 @@ def _after_fork_in_child() -> None:
     for client in list(_CLIENTS):
         client._after_fork()
     if _CLIENTS:
-        _hook_multiprocessing()
-
-
-def _hook_multiprocessing_child() -> None:
-    """In a `multiprocessing` child (spawn, forkserver): flush at the child's own exit."""
-    process = sys.modules.get("multiprocessing.process")
-    if process is not None and process.parent_process() is not None:
         _hook_multiprocessing()
 
 

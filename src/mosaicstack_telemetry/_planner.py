@@ -111,7 +111,6 @@ class Flow:
         self.limit = max(int(limit), 1)
         self.window = 1.0
         self.resume_at = 0.0
-        self.failures = 0  # in a row, whichever jobs: how hard to back off when pausing all
         self.round_trip: float | None = None  # a moving average of successful requests
 
     def observe(self, seconds: float) -> None:
@@ -125,7 +124,6 @@ class Flow:
 
     def grow(self) -> None:
         self.window = min(float(self.limit), self.window + 1.0)
-        self.failures = 0
 
     def shrink(self) -> None:
         self.window = max(1.0, self.window / 2.0)
@@ -160,6 +158,9 @@ class Planner:
         self._starved = False  # the last take found nothing: take again after an answer
         self._ending: str | None = None  # why nothing more is sent
         self._taken = 0
+        #: failures in a row in this flush, whichever jobs: how long a pause of every request
+        #: lasts (each flush starts afresh, as each cycle of a single request's retries did)
+        self.failures = 0
         if policy.deadline is not None:
             self.finish_by(policy.deadline, now)
 
@@ -205,6 +206,7 @@ class Planner:
         )
         if step.action is Action.DONE:
             flow.grow()
+            self.failures = 0
             flow.observe(now - job.sent_at)
             self._out.append(Settle(job, "delivered", step.reason, answer))
         elif step.action is Action.SPLIT and self._ending is not None:
@@ -260,13 +262,13 @@ class Planner:
         a backoff grown by the failures in a row, whichever jobs had them, so a server that is
         down sees what one request at a time with its backoff would send."""
         flow = self.flow
-        flow.failures += 1
+        self.failures += 1
         retry = action is Action.RETRY and self._ending is None
         self._out.append(Settle(job, "failed", reason, error=error, retry=retry))
         if retry:
             job.attempt += 1
             if everyone:
-                pause = told if told is not None else backoff(flow.failures - 1, self.policy.rng)
+                pause = told if told is not None else backoff(self.failures - 1, self.policy.rng)
                 flow.pause(now + scaled(pause))
             else:
                 job.not_before = now + scaled(wait)

@@ -212,8 +212,10 @@ class TaskRunner:
         except asyncio.CancelledError:
             if not self._taken_over:
                 # The loop is shutting down (asyncio.run returning without stop_async()):
-                # deliver what can be delivered before it closes, then end as asked.
+                # deliver what can be delivered before it closes, then end as asked. What is
+                # left stays queued for the exit hook, which delivers it or says it is lost.
                 deadline = time.monotonic() + LAST_WORDS_SECONDS
+                mailbox.defer_report = True
                 await delivery.finish_async(mailbox, deadline)
             raise
         finally:

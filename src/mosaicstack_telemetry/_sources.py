@@ -24,7 +24,7 @@ from mosaicstack_telemetry._models import (
 )
 from mosaicstack_telemetry._planner import Settle
 from mosaicstack_telemetry._queue import EventQueue
-from mosaicstack_telemetry._spool import Spool, SpooledEvent, describe_problem
+from mosaicstack_telemetry._spool import Spool, SpooledEvent, describe_problem, is_busy
 from mosaicstack_telemetry._stats import Stats
 from mosaicstack_telemetry._wire import EVENTS, PREDICTIONS, Request
 
@@ -55,7 +55,21 @@ class EventSource:
     # -- the spool, and what happens when it cannot be used ---------------------------------
 
     def _spool_failed(self, exc: Exception) -> None:
-        """Give up the spool for this client, once, with the reason; carry on in memory."""
+        """Give up the spool for this client, once, with the reason; carry on in memory.
+
+        Another process holding the file longer than the wait (a busy shared spool) is not a
+        reason: that attempt is given up, and the next one tries the spool again.
+        """
+        if is_busy(exc):
+            self.stats.error(f"spool: {exc}")
+            self._log.log(
+                logging.WARNING,
+                "spool-busy",
+                "The spool %s was busy (%s); trying again later",
+                self.spool.path if self.spool else "",
+                exc,
+            )
+            return
         spool, self.spool = self.spool, None
         if spool is None:
             return

@@ -57,6 +57,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def is_busy(exc: BaseException) -> bool:
+    """Whether `exc` is another process holding the spool for a moment (worth retrying)."""
+    text = str(exc).lower()
+    return type(exc).__name__ == "OperationalError" and ("locked" in text or "busy" in text)
+
+
 def describe_problem(path: Path, exc: BaseException) -> str:
     """Why a spool path cannot be used, in the words `mosaic-telemetry doctor` uses."""
     if path.is_dir():
@@ -94,9 +100,22 @@ class Spool:
             conn = sqlite3.connect(
                 self.path, timeout=10.0, isolation_level=None, check_same_thread=False
             )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(_SCHEMA)
+            try:
+                # Switching to WAL takes the file for a moment, and SQLite does not wait for it
+                # as it waits for a write lock: processes opening one spool at once retry.
+                for attempt in range(50):
+                    try:
+                        conn.execute("PRAGMA journal_mode=WAL")
+                        break
+                    except sqlite3.OperationalError as exc:
+                        if not is_busy(exc) or attempt == 49:
+                            raise
+                        time.sleep(0.02)
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.executescript(_SCHEMA)
+            except BaseException:
+                conn.close()
+                raise
             self._conn, self._pid = conn, os.getpid()
         return self._conn
 
