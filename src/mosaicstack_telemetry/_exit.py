@@ -24,6 +24,7 @@ class _Exits(Protocol):
 #: Every live enabled client; weak, so it keeps none alive.
 _CLIENTS: weakref.WeakSet[_Exits] = weakref.WeakSet()
 _hooked_pid = 0
+_flushed_pid = 0
 #: Negative: multiprocessing runs it in its last round of finalizers, after the user's own
 #: (which may still track events), just before the child ends.
 _FINALIZER_PRIORITY = -10
@@ -38,7 +39,12 @@ def register(client: _Exits) -> None:
 
 
 def flush_all() -> None:
-    """Deliver what every client still holds, each within its exit budget. Idempotent."""
+    """Deliver what every client still holds, each within its exit budget. Once per process:
+    `atexit` and multiprocessing's exit function may both call it."""
+    global _flushed_pid  # noqa: PLW0603  # per-process state, by design
+    if _flushed_pid == os.getpid():
+        return
+    _flushed_pid = os.getpid()
     for client in list(_CLIENTS):
         try:
             client._exit_flush()

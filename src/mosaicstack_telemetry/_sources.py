@@ -26,7 +26,7 @@ from mosaicstack_telemetry._planner import Settle
 from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._spool import Spool, SpooledEvent, describe_problem, is_busy
 from mosaicstack_telemetry._stats import Stats
-from mosaicstack_telemetry._wire import EVENTS, PREDICTIONS, Request
+from mosaicstack_telemetry._wire import EVENTS, PREDICTIONS, Answer, Request
 
 OnError = Callable[[DeliveryError, Sequence[TaskCompletionEvent]], None]
 
@@ -194,12 +194,7 @@ class EventSource:
             self.stats.add("dry_run", count)
             return
         verdict = read_events_answer(answer.data, count, reason=answer.problem)
-        if verdict.reason is not None:
-            logger.debug(
-                "Part of a 2xx answer could not be read: %s; it began %r",
-                verdict.reason,
-                (answer.content or b"")[:200],
-            )
+        _unreadable(answer, verdict.reason)
         if not verdict.readable:
             # 2xx without a readable body: the server has the batch; count it as sent.
             self._log.log(
@@ -275,6 +270,16 @@ class EventSource:
             )
 
 
+def _unreadable(answer: Answer, reason: str | None) -> None:
+    """Why (part of) a 2xx answer could not be read, at DEBUG, with the body's first bytes."""
+    if reason is not None:
+        logger.debug(
+            "Part of a 2xx answer could not be read: %s; it began %r",
+            reason,
+            (answer.content or b"")[:200],
+        )
+
+
 def _detail(settle: Settle) -> str:
     text = settle.answer.detail() if settle.answer is not None else ""
     return f" ({text})" if text else ""
@@ -301,12 +306,7 @@ class PredictionSource:
         if settle.how == "delivered" and settle.answer is not None:
             answer = settle.answer
             verdict = read_predictions_verdict(answer.data, len(queries), reason=answer.problem)
-            if verdict.reason is not None:
-                logger.debug(
-                    "Part of a predictions answer could not be read: %s; it began %r",
-                    verdict.reason,
-                    (answer.content or b"")[:200],
-                )
+            _unreadable(answer, verdict.reason)
             if not verdict.readable:
                 self._log.log(
                     logging.ERROR,

@@ -118,7 +118,8 @@ def test_requeue_into_a_full_queue_keeps_the_newest(server: ScriptedServer) -> N
 
 
 def test_413_splits_the_batch_in_half(server: ScriptedServer) -> None:
-    client = TelemetryClient(make_config(server.url, batch_size=4))
+    # One request at a time, so the order of arrival is the order of sending.
+    client = TelemetryClient(make_config(server.url, batch_size=4, max_concurrent_requests=1))
     events = [make_event() for _ in range(4)]
     for event in events:
         client.track(event)
