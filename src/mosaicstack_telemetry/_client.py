@@ -129,9 +129,8 @@ class TelemetryClient:
             runner = self._runner
             # len() of the deque itself, not the `size` property: a call less per event.
             if runner is not None and len(queue._items) >= self._wake_at:
-                mailbox = runner.mailbox
-                if not mailbox.woken:
-                    mailbox.wake()
+                if not runner.mailbox.woken:
+                    runner.wake()
         except Exception:
             self._intake.failed()
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -432,3 +433,59 @@ def test_a_loop_closed_under_a_running_task_loses_nothing(server: ScriptedServer
     client.stop()  # takes the frozen task's work back and delivers it
     assert client.stats().sent == 4
     assert len(set(server.event_ids())) == 4
+
+
+def test_stop_async_from_another_loop_lets_the_task_finish_in_its_own(
+    server: ScriptedServer,
+) -> None:
+    # The task's loop runs in a thread of its own; stop_async() awaits from a second loop.
+    client = TelemetryClient(make_config(server.url))
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+
+    def run_loop() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(client.start_async())
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=run_loop, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    client.track(make_event())
+    asyncio.run(client.stop_async())
+    assert client.stats().sent == 1
+    assert not client.is_running
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
+
+
+async def test_an_unexpected_error_in_a_flush_is_counted_and_the_task_carries_on(
+    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = TelemetryClient(make_config(server.url, batch_size=2))
+    assert client._delivery is not None
+    source = client._delivery.source
+    real_take = source.take
+    calls = []
+
+    def take_once_broken(count: int, whole: bool) -> list[Any]:
+        calls.append(count)
+        if len(calls) == 1:
+            raise RuntimeError("injected")
+        return real_take(count, whole)
+
+    monkeypatch.setattr(source, "take", take_once_broken)
+    await client.start_async()
+    with caplog.at_level(logging.ERROR, logger="mosaicstack_telemetry"):
+        for _ in range(2):
+            client.track(make_event())  # a whole batch: the task wakes and its flush fails
+        for _ in range(200):
+            if client.stats().internal_errors:
+                break
+            await asyncio.sleep(0.01)
+    assert client.stats().internal_errors == 1
+    assert "RuntimeError: injected" in caplog.text
+    await client.stop_async()  # the task carried on: its final flush delivers both
+    assert client.stats().sent == 2
