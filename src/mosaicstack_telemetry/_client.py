@@ -128,9 +128,12 @@ class TelemetryClient:
                 self._intake.evicted(queue.max_size)
             runner = self._runner
             # len() of the deque itself, not the `size` property: a call less per event.
-            if runner is not None and len(queue._items) >= self._wake_at:
-                if not runner.mailbox.woken:
-                    runner.wake()
+            if (
+                runner is not None
+                and len(queue._items) >= self._wake_at
+                and not runner.mailbox.woken
+            ):
+                runner.wake()
         except Exception:
             self._intake.failed()
 
