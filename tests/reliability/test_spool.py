@@ -8,6 +8,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.sdk.conftest import Reply, ScriptedServer, background_flush, make_config, make_event
@@ -238,3 +239,48 @@ def test_an_unwritable_spool_never_makes_flush_or_stats_raise(tmp_path: Path) ->
     assert result.sent == 0
     client.stop(timeout=0.5)
     assert client.queue_size == 1  # kept in memory: nothing was lost
+
+
+def test_a_busy_spool_is_tried_again_not_abandoned(
+    server: ScriptedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "spool.db"
+    client = TelemetryClient(make_config(server.url, spool_path=str(path)))
+    assert client._delivery is not None
+    spool = client._delivery.source.spool
+    assert spool is not None
+    real_add = spool.add_events
+    calls: list[int] = []
+
+    def busy_once(events: Any) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return real_add(events)
+
+    monkeypatch.setattr(spool, "add_events", busy_once)
+    client.track(make_event())
+    client.close()  # moves the queue into the spool: busy, so the event stays in memory
+    assert client.queue_size == 1
+    assert client._delivery.source.spool is spool  # not given up
+    assert "database is locked" in (client.stats().last_error or "")
+    client.close()  # the next attempt succeeds
+    assert client.queue_size == 0
+    assert Spool(path).count() == 1
+
+
+def test_an_event_that_cannot_be_serialized_is_dropped_and_counted(
+    server: ScriptedServer,
+) -> None:
+    client = TelemetryClient(make_config(server.url, max_concurrent_requests=1, batch_size=1))
+    broken = make_event()
+    object.__setattr__(broken, "model", object())  # mutated into something JSON cannot carry
+    client.track(broken)
+    client.track(make_event())
+    client.stop()
+    stats = client.stats()
+    assert stats.dropped == {"serialization_error": 1}
+    assert stats.sent == 1
+    assert stats.in_flight == 0
