@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 import re
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -22,6 +20,7 @@ BeforeSend = Callable[[Any], Any]
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _HEX = frozenset("0123456789abcdefABCDEF")
+_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 #: The spellings of `MOSAIC_TELEMETRY_ENABLED` (any case); anything else disables, with a warning.
 _TRUTHY = frozenset({"1", "true", "yes", "on"})
 _FALSY = frozenset({"0", "false", "no", "off"})
@@ -56,6 +55,8 @@ def parse_enabled(raw: str) -> bool:
     if value in _TRUTHY:
         return True
     if value not in _FALSY and raw not in _warned_values:
+        import logging
+
         _warned_values.add(raw)
         logging.getLogger("mosaicstack_telemetry").warning(
             "%s=%r is not a recognised value (1/true/yes/on or 0/false/no/off): "
@@ -292,6 +293,10 @@ def is_loopback(url: str) -> bool:
 
 
 def _is_uuid(value: object) -> bool:
+    if isinstance(value, str) and _CANONICAL_UUID.fullmatch(value):
+        return True  # what uuid.UUID() accepts, without importing uuid (the CLI's every run)
+    import uuid
+
     if isinstance(value, uuid.UUID):
         return True
     if not isinstance(value, str) or not value:
