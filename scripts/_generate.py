@@ -103,8 +103,9 @@ def event_schema(contract: Path, dest: Path) -> None:
 
     `mosaic-telemetry track` validates an event against this before it writes the spool, without
     pydantic (whose import alone costs more than the whole command may take; issue 16). The
-    validator is fastjsonschema's generated code: it fills in no defaults (`use_default=False`)
-    and checks the `uuid` and `date-time` formats.
+    validator is fastjsonschema's generated code: it fills in no defaults (`use_default=False`),
+    checks the `uuid` and `date-time` formats, and raises plain messages (the caller asks the
+    model for its own when an event is invalid).
     """
     import fastjsonschema
     import yaml
@@ -113,7 +114,7 @@ def event_schema(contract: Path, dest: Path) -> None:
     schemas = doc["components"]["schemas"]
     schema = _inline_refs(schemas["TaskCompletionEvent"], schemas)
     assert isinstance(schema, dict)
-    code = fastjsonschema.compile_to_code(schema, use_default=False)
+    code = fastjsonschema.compile_to_code(schema, use_default=False, detailed_exceptions=False)
     if _FJS_IMPORT not in code:
         sys.exit(
             "fastjsonschema's generated code changed: update _FJS_IMPORT in scripts/_generate.py"

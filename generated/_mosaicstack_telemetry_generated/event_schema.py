@@ -372,367 +372,7 @@ NoneType = type(None)
 
 def validate(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException(
-            "" + (name_prefix or "data") + " must be object",
-            value=data,
-            name="" + (name_prefix or "data") + "",
-            definition={
-                "type": "object",
-                "description": "One completed AI coding task (event schema version 1.0). An optional field left out takes\nits `default`; clients leave out optional fields at their default, except those marked\n`x-always-send`.\n",
-                "additionalProperties": False,
-                "required": [
-                    "instance_id",
-                    "task_duration_ms",
-                    "task_type",
-                    "complexity",
-                    "harness",
-                    "model",
-                    "provider",
-                    "estimated_input_tokens",
-                    "estimated_output_tokens",
-                    "actual_input_tokens",
-                    "actual_output_tokens",
-                    "estimated_cost_usd_micros",
-                    "actual_cost_usd_micros",
-                    "quality_gate_passed",
-                    "context_compactions",
-                    "context_rotations",
-                    "context_utilization_final",
-                    "outcome",
-                    "retry_count",
-                ],
-                "properties": {
-                    "instance_id": {
-                        "type": "string",
-                        "format": "uuid",
-                        "description": "Mosaic Stack installation identifier; must be the instance bound to the API key.",
-                    },
-                    "event_id": {
-                        "type": "string",
-                        "format": "uuid",
-                        "description": "Unique event identifier (UUIDv4); the server assigns one when it is absent. Used to de-duplicate re-sent events.",
-                    },
-                    "schema_version": {
-                        "type": "string",
-                        "default": "1.0",
-                        "description": "Event schema version. Always sent, so a server whose default moves on still reads the event as the version it was written in.",
-                        "x-always-send": True,
-                    },
-                    "timestamp": {
-                        "type": "string",
-                        "format": "date-time",
-                        "description": "When the task completed (RFC 3339 with a UTC offset); the server uses the time of receipt when it is absent.",
-                    },
-                    "task_duration_ms": {
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 86400000,
-                        "description": "Task wall-clock time in milliseconds.",
-                    },
-                    "task_type": {
-                        "type": "string",
-                        "description": "Type of work performed.",
-                        "enum": [
-                            "planning",
-                            "implementation",
-                            "code_review",
-                            "testing",
-                            "debugging",
-                            "refactoring",
-                            "documentation",
-                            "configuration",
-                            "security_audit",
-                            "unknown",
-                        ],
-                        "x-enum-varnames": [
-                            "PLANNING",
-                            "IMPLEMENTATION",
-                            "CODE_REVIEW",
-                            "TESTING",
-                            "DEBUGGING",
-                            "REFACTORING",
-                            "DOCUMENTATION",
-                            "CONFIGURATION",
-                            "SECURITY_AUDIT",
-                            "UNKNOWN",
-                        ],
-                        "x-enum-descriptions": [
-                            "Architecture design, task breakdown",
-                            "Writing new code",
-                            "Reviewing existing code",
-                            "Writing or running tests",
-                            "Investigating and fixing bugs",
-                            "Restructuring existing code",
-                            "Writing docs, comments, READMEs",
-                            "Config files, CI/CD, infrastructure",
-                            "Security review, vulnerability analysis",
-                            "Unclassified task type (fallback)",
-                        ],
-                    },
-                    "complexity": {
-                        "type": "string",
-                        "description": "Task complexity level.",
-                        "enum": ["low", "medium", "high", "critical"],
-                        "x-enum-varnames": ["LOW", "MEDIUM", "HIGH", "CRITICAL"],
-                        "x-enum-descriptions": [
-                            "Simple fixes, typos, config changes",
-                            "Standard features, moderate logic",
-                            "Complex features, multi-file changes",
-                            "Major refactoring, architectural changes",
-                        ],
-                    },
-                    "harness": {
-                        "type": "string",
-                        "description": "Coding tool or execution environment.",
-                        "enum": [
-                            "claude_code",
-                            "opencode",
-                            "kilo_code",
-                            "aider",
-                            "api_direct",
-                            "ollama_local",
-                            "custom",
-                            "unknown",
-                        ],
-                        "x-enum-varnames": [
-                            "CLAUDE_CODE",
-                            "OPENCODE",
-                            "KILO_CODE",
-                            "AIDER",
-                            "API_DIRECT",
-                            "OLLAMA_LOCAL",
-                            "CUSTOM",
-                            "UNKNOWN",
-                        ],
-                        "x-enum-descriptions": [
-                            "Anthropic Claude Code CLI",
-                            "OpenCode CLI",
-                            "Kilo Code VS Code extension",
-                            "Aider AI pair programming",
-                            "Direct API calls (no harness)",
-                            "Ollama local inference",
-                            "Custom or unrecognized harness",
-                            "Harness not reported",
-                        ],
-                    },
-                    "model": {
-                        "type": "string",
-                        "minLength": 1,
-                        "maxLength": 100,
-                        "description": "Model identifier.",
-                    },
-                    "provider": {
-                        "type": "string",
-                        "description": "LLM provider.",
-                        "enum": [
-                            "anthropic",
-                            "openai",
-                            "openrouter",
-                            "ollama",
-                            "google",
-                            "mistral",
-                            "custom",
-                            "unknown",
-                        ],
-                        "x-enum-varnames": [
-                            "ANTHROPIC",
-                            "OPENAI",
-                            "OPENROUTER",
-                            "OLLAMA",
-                            "GOOGLE",
-                            "MISTRAL",
-                            "CUSTOM",
-                            "UNKNOWN",
-                        ],
-                        "x-enum-descriptions": [
-                            "Anthropic (Claude models)",
-                            "OpenAI (GPT models)",
-                            "OpenRouter (multi-provider routing)",
-                            "Ollama (local/self-hosted)",
-                            "Google (Gemini models)",
-                            "Mistral AI",
-                            "Custom or unrecognized provider",
-                            "Provider not reported",
-                        ],
-                    },
-                    "estimated_input_tokens": {
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 10000000,
-                        "description": "Pre-task input token estimate.",
-                    },
-                    "estimated_output_tokens": {
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 10000000,
-                        "description": "Pre-task output token estimate.",
-                    },
-                    "actual_input_tokens": {
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 10000000,
-                        "description": "Actual input tokens consumed.",
-                    },
-                    "actual_output_tokens": {
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 10000000,
-                        "description": "Actual output tokens generated.",
-                    },
-                    "estimated_cost_usd_micros": {
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 100000000,
-                        "description": "Estimated cost in microdollars (1 USD = 1,000,000).",
-                    },
-                    "actual_cost_usd_micros": {
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 100000000,
-                        "description": "Actual cost in microdollars (1 USD = 1,000,000).",
-                    },
-                    "quality_gate_passed": {
-                        "type": "boolean",
-                        "description": "Whether all quality gates passed.",
-                    },
-                    "quality_gates_run": {
-                        "type": "array",
-                        "items": {
-                            "type": "string",
-                            "description": "A quality gate run on the task's result.",
-                            "enum": [
-                                "build",
-                                "lint",
-                                "test",
-                                "coverage",
-                                "typecheck",
-                                "security",
-                            ],
-                            "x-enum-varnames": [
-                                "BUILD",
-                                "LINT",
-                                "TEST",
-                                "COVERAGE",
-                                "TYPECHECK",
-                                "SECURITY",
-                            ],
-                            "x-enum-descriptions": [
-                                "Code compiles/builds",
-                                "Linter passes",
-                                "Tests pass",
-                                "Coverage meets threshold",
-                                "Type checker passes",
-                                "Security scan passes",
-                            ],
-                        },
-                        "default": [],
-                        "description": "Gates executed.",
-                    },
-                    "quality_gates_failed": {
-                        "type": "array",
-                        "items": {
-                            "type": "string",
-                            "description": "A quality gate run on the task's result.",
-                            "enum": [
-                                "build",
-                                "lint",
-                                "test",
-                                "coverage",
-                                "typecheck",
-                                "security",
-                            ],
-                            "x-enum-varnames": [
-                                "BUILD",
-                                "LINT",
-                                "TEST",
-                                "COVERAGE",
-                                "TYPECHECK",
-                                "SECURITY",
-                            ],
-                            "x-enum-descriptions": [
-                                "Code compiles/builds",
-                                "Linter passes",
-                                "Tests pass",
-                                "Coverage meets threshold",
-                                "Type checker passes",
-                                "Security scan passes",
-                            ],
-                        },
-                        "default": [],
-                        "description": "Gates that failed.",
-                    },
-                    "context_compactions": {
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 100,
-                        "description": "Context compaction events during the task.",
-                    },
-                    "context_rotations": {
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 50,
-                        "description": "Agent session rotations during the task.",
-                    },
-                    "context_utilization_final": {
-                        "type": "number",
-                        "minimum": 0.0,
-                        "maximum": 1.0,
-                        "description": "Final context usage ratio.",
-                    },
-                    "outcome": {
-                        "type": "string",
-                        "description": "Final task result.",
-                        "enum": ["success", "failure", "partial", "timeout"],
-                        "x-enum-varnames": ["SUCCESS", "FAILURE", "PARTIAL", "TIMEOUT"],
-                        "x-enum-descriptions": [
-                            "Task completed, all quality gates passed",
-                            "Task failed after all retries",
-                            "Task partially completed",
-                            "Task exceeded time or token budget",
-                        ],
-                    },
-                    "retry_count": {
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 20,
-                        "description": "Retries before the final outcome.",
-                    },
-                    "language": {
-                        "type": ["string", "null"],
-                        "maxLength": 30,
-                        "default": None,
-                        "description": "Primary programming language.",
-                    },
-                    "repo_size_category": {
-                        "anyOf": [
-                            {
-                                "type": "string",
-                                "description": "Repository size bucket, by approximate lines of code.",
-                                "enum": ["tiny", "small", "medium", "large", "huge"],
-                                "x-enum-varnames": [
-                                    "TINY",
-                                    "SMALL",
-                                    "MEDIUM",
-                                    "LARGE",
-                                    "HUGE",
-                                ],
-                                "x-enum-descriptions": [
-                                    "< 1,000 LOC: scripts, single-file projects",
-                                    "1,000-10,000 LOC: small libraries, tools",
-                                    "10,000-100,000 LOC: standard applications",
-                                    "100,000-1,000,000 LOC: large applications, monorepos",
-                                    "> 1,000,000 LOC: enterprise codebases",
-                                ],
-                            },
-                            {"type": "null"},
-                        ],
-                        "default": None,
-                        "description": "Repository size bucket.",
-                    },
-                },
-            },
-            rule="type",
-        )
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = (
@@ -763,379 +403,7 @@ def validate(data, custom_formats={}, name_prefix=None):
         )
         if data__missing_keys:
             raise JsonSchemaValueException(
-                ""
-                + (name_prefix or "data")
-                + " must contain "
-                + (str(sorted(data__missing_keys)) + " properties"),
-                value=data,
-                name="" + (name_prefix or "data") + "",
-                definition={
-                    "type": "object",
-                    "description": "One completed AI coding task (event schema version 1.0). An optional field left out takes\nits `default`; clients leave out optional fields at their default, except those marked\n`x-always-send`.\n",
-                    "additionalProperties": False,
-                    "required": [
-                        "instance_id",
-                        "task_duration_ms",
-                        "task_type",
-                        "complexity",
-                        "harness",
-                        "model",
-                        "provider",
-                        "estimated_input_tokens",
-                        "estimated_output_tokens",
-                        "actual_input_tokens",
-                        "actual_output_tokens",
-                        "estimated_cost_usd_micros",
-                        "actual_cost_usd_micros",
-                        "quality_gate_passed",
-                        "context_compactions",
-                        "context_rotations",
-                        "context_utilization_final",
-                        "outcome",
-                        "retry_count",
-                    ],
-                    "properties": {
-                        "instance_id": {
-                            "type": "string",
-                            "format": "uuid",
-                            "description": "Mosaic Stack installation identifier; must be the instance bound to the API key.",
-                        },
-                        "event_id": {
-                            "type": "string",
-                            "format": "uuid",
-                            "description": "Unique event identifier (UUIDv4); the server assigns one when it is absent. Used to de-duplicate re-sent events.",
-                        },
-                        "schema_version": {
-                            "type": "string",
-                            "default": "1.0",
-                            "description": "Event schema version. Always sent, so a server whose default moves on still reads the event as the version it was written in.",
-                            "x-always-send": True,
-                        },
-                        "timestamp": {
-                            "type": "string",
-                            "format": "date-time",
-                            "description": "When the task completed (RFC 3339 with a UTC offset); the server uses the time of receipt when it is absent.",
-                        },
-                        "task_duration_ms": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 86400000,
-                            "description": "Task wall-clock time in milliseconds.",
-                        },
-                        "task_type": {
-                            "type": "string",
-                            "description": "Type of work performed.",
-                            "enum": [
-                                "planning",
-                                "implementation",
-                                "code_review",
-                                "testing",
-                                "debugging",
-                                "refactoring",
-                                "documentation",
-                                "configuration",
-                                "security_audit",
-                                "unknown",
-                            ],
-                            "x-enum-varnames": [
-                                "PLANNING",
-                                "IMPLEMENTATION",
-                                "CODE_REVIEW",
-                                "TESTING",
-                                "DEBUGGING",
-                                "REFACTORING",
-                                "DOCUMENTATION",
-                                "CONFIGURATION",
-                                "SECURITY_AUDIT",
-                                "UNKNOWN",
-                            ],
-                            "x-enum-descriptions": [
-                                "Architecture design, task breakdown",
-                                "Writing new code",
-                                "Reviewing existing code",
-                                "Writing or running tests",
-                                "Investigating and fixing bugs",
-                                "Restructuring existing code",
-                                "Writing docs, comments, READMEs",
-                                "Config files, CI/CD, infrastructure",
-                                "Security review, vulnerability analysis",
-                                "Unclassified task type (fallback)",
-                            ],
-                        },
-                        "complexity": {
-                            "type": "string",
-                            "description": "Task complexity level.",
-                            "enum": ["low", "medium", "high", "critical"],
-                            "x-enum-varnames": ["LOW", "MEDIUM", "HIGH", "CRITICAL"],
-                            "x-enum-descriptions": [
-                                "Simple fixes, typos, config changes",
-                                "Standard features, moderate logic",
-                                "Complex features, multi-file changes",
-                                "Major refactoring, architectural changes",
-                            ],
-                        },
-                        "harness": {
-                            "type": "string",
-                            "description": "Coding tool or execution environment.",
-                            "enum": [
-                                "claude_code",
-                                "opencode",
-                                "kilo_code",
-                                "aider",
-                                "api_direct",
-                                "ollama_local",
-                                "custom",
-                                "unknown",
-                            ],
-                            "x-enum-varnames": [
-                                "CLAUDE_CODE",
-                                "OPENCODE",
-                                "KILO_CODE",
-                                "AIDER",
-                                "API_DIRECT",
-                                "OLLAMA_LOCAL",
-                                "CUSTOM",
-                                "UNKNOWN",
-                            ],
-                            "x-enum-descriptions": [
-                                "Anthropic Claude Code CLI",
-                                "OpenCode CLI",
-                                "Kilo Code VS Code extension",
-                                "Aider AI pair programming",
-                                "Direct API calls (no harness)",
-                                "Ollama local inference",
-                                "Custom or unrecognized harness",
-                                "Harness not reported",
-                            ],
-                        },
-                        "model": {
-                            "type": "string",
-                            "minLength": 1,
-                            "maxLength": 100,
-                            "description": "Model identifier.",
-                        },
-                        "provider": {
-                            "type": "string",
-                            "description": "LLM provider.",
-                            "enum": [
-                                "anthropic",
-                                "openai",
-                                "openrouter",
-                                "ollama",
-                                "google",
-                                "mistral",
-                                "custom",
-                                "unknown",
-                            ],
-                            "x-enum-varnames": [
-                                "ANTHROPIC",
-                                "OPENAI",
-                                "OPENROUTER",
-                                "OLLAMA",
-                                "GOOGLE",
-                                "MISTRAL",
-                                "CUSTOM",
-                                "UNKNOWN",
-                            ],
-                            "x-enum-descriptions": [
-                                "Anthropic (Claude models)",
-                                "OpenAI (GPT models)",
-                                "OpenRouter (multi-provider routing)",
-                                "Ollama (local/self-hosted)",
-                                "Google (Gemini models)",
-                                "Mistral AI",
-                                "Custom or unrecognized provider",
-                                "Provider not reported",
-                            ],
-                        },
-                        "estimated_input_tokens": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 10000000,
-                            "description": "Pre-task input token estimate.",
-                        },
-                        "estimated_output_tokens": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 10000000,
-                            "description": "Pre-task output token estimate.",
-                        },
-                        "actual_input_tokens": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 10000000,
-                            "description": "Actual input tokens consumed.",
-                        },
-                        "actual_output_tokens": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 10000000,
-                            "description": "Actual output tokens generated.",
-                        },
-                        "estimated_cost_usd_micros": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 100000000,
-                            "description": "Estimated cost in microdollars (1 USD = 1,000,000).",
-                        },
-                        "actual_cost_usd_micros": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 100000000,
-                            "description": "Actual cost in microdollars (1 USD = 1,000,000).",
-                        },
-                        "quality_gate_passed": {
-                            "type": "boolean",
-                            "description": "Whether all quality gates passed.",
-                        },
-                        "quality_gates_run": {
-                            "type": "array",
-                            "items": {
-                                "type": "string",
-                                "description": "A quality gate run on the task's result.",
-                                "enum": [
-                                    "build",
-                                    "lint",
-                                    "test",
-                                    "coverage",
-                                    "typecheck",
-                                    "security",
-                                ],
-                                "x-enum-varnames": [
-                                    "BUILD",
-                                    "LINT",
-                                    "TEST",
-                                    "COVERAGE",
-                                    "TYPECHECK",
-                                    "SECURITY",
-                                ],
-                                "x-enum-descriptions": [
-                                    "Code compiles/builds",
-                                    "Linter passes",
-                                    "Tests pass",
-                                    "Coverage meets threshold",
-                                    "Type checker passes",
-                                    "Security scan passes",
-                                ],
-                            },
-                            "default": [],
-                            "description": "Gates executed.",
-                        },
-                        "quality_gates_failed": {
-                            "type": "array",
-                            "items": {
-                                "type": "string",
-                                "description": "A quality gate run on the task's result.",
-                                "enum": [
-                                    "build",
-                                    "lint",
-                                    "test",
-                                    "coverage",
-                                    "typecheck",
-                                    "security",
-                                ],
-                                "x-enum-varnames": [
-                                    "BUILD",
-                                    "LINT",
-                                    "TEST",
-                                    "COVERAGE",
-                                    "TYPECHECK",
-                                    "SECURITY",
-                                ],
-                                "x-enum-descriptions": [
-                                    "Code compiles/builds",
-                                    "Linter passes",
-                                    "Tests pass",
-                                    "Coverage meets threshold",
-                                    "Type checker passes",
-                                    "Security scan passes",
-                                ],
-                            },
-                            "default": [],
-                            "description": "Gates that failed.",
-                        },
-                        "context_compactions": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 100,
-                            "description": "Context compaction events during the task.",
-                        },
-                        "context_rotations": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 50,
-                            "description": "Agent session rotations during the task.",
-                        },
-                        "context_utilization_final": {
-                            "type": "number",
-                            "minimum": 0.0,
-                            "maximum": 1.0,
-                            "description": "Final context usage ratio.",
-                        },
-                        "outcome": {
-                            "type": "string",
-                            "description": "Final task result.",
-                            "enum": ["success", "failure", "partial", "timeout"],
-                            "x-enum-varnames": [
-                                "SUCCESS",
-                                "FAILURE",
-                                "PARTIAL",
-                                "TIMEOUT",
-                            ],
-                            "x-enum-descriptions": [
-                                "Task completed, all quality gates passed",
-                                "Task failed after all retries",
-                                "Task partially completed",
-                                "Task exceeded time or token budget",
-                            ],
-                        },
-                        "retry_count": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 20,
-                            "description": "Retries before the final outcome.",
-                        },
-                        "language": {
-                            "type": ["string", "null"],
-                            "maxLength": 30,
-                            "default": None,
-                            "description": "Primary programming language.",
-                        },
-                        "repo_size_category": {
-                            "anyOf": [
-                                {
-                                    "type": "string",
-                                    "description": "Repository size bucket, by approximate lines of code.",
-                                    "enum": [
-                                        "tiny",
-                                        "small",
-                                        "medium",
-                                        "large",
-                                        "huge",
-                                    ],
-                                    "x-enum-varnames": [
-                                        "TINY",
-                                        "SMALL",
-                                        "MEDIUM",
-                                        "LARGE",
-                                        "HUGE",
-                                    ],
-                                    "x-enum-descriptions": [
-                                        "< 1,000 LOC: scripts, single-file projects",
-                                        "1,000-10,000 LOC: small libraries, tools",
-                                        "10,000-100,000 LOC: standard applications",
-                                        "100,000-1,000,000 LOC: large applications, monorepos",
-                                        "> 1,000,000 LOC: enterprise codebases",
-                                    ],
-                                },
-                                {"type": "null"},
-                            ],
-                            "default": None,
-                            "description": "Repository size bucket.",
-                        },
-                    },
-                },
-                rule="required",
+                "" + (name_prefix or "data") + " must contain "
             )
         data_keys = set(data.keys())
         if "instance_id" in data_keys:
@@ -1143,100 +411,43 @@ def validate(data, custom_formats={}, name_prefix=None):
             data__instanceid = data["instance_id"]
             if not isinstance(data__instanceid, (str)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".instance_id must be string",
-                    value=data__instanceid,
-                    name="" + (name_prefix or "data") + ".instance_id",
-                    definition={
-                        "type": "string",
-                        "format": "uuid",
-                        "description": "Mosaic Stack installation identifier; must be the instance bound to the API key.",
-                    },
-                    rule="type",
+                    "" + (name_prefix or "data") + ".instance_id must be string"
                 )
             if isinstance(data__instanceid, str):
                 if not REGEX_PATTERNS["uuid_re_pattern"].match(data__instanceid):
                     raise JsonSchemaValueException(
-                        "" + (name_prefix or "data") + ".instance_id must be uuid",
-                        value=data__instanceid,
-                        name="" + (name_prefix or "data") + ".instance_id",
-                        definition={
-                            "type": "string",
-                            "format": "uuid",
-                            "description": "Mosaic Stack installation identifier; must be the instance bound to the API key.",
-                        },
-                        rule="format",
+                        "" + (name_prefix or "data") + ".instance_id must be uuid"
                     )
         if "event_id" in data_keys:
             data_keys.remove("event_id")
             data__eventid = data["event_id"]
             if not isinstance(data__eventid, (str)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".event_id must be string",
-                    value=data__eventid,
-                    name="" + (name_prefix or "data") + ".event_id",
-                    definition={
-                        "type": "string",
-                        "format": "uuid",
-                        "description": "Unique event identifier (UUIDv4); the server assigns one when it is absent. Used to de-duplicate re-sent events.",
-                    },
-                    rule="type",
+                    "" + (name_prefix or "data") + ".event_id must be string"
                 )
             if isinstance(data__eventid, str):
                 if not REGEX_PATTERNS["uuid_re_pattern"].match(data__eventid):
                     raise JsonSchemaValueException(
-                        "" + (name_prefix or "data") + ".event_id must be uuid",
-                        value=data__eventid,
-                        name="" + (name_prefix or "data") + ".event_id",
-                        definition={
-                            "type": "string",
-                            "format": "uuid",
-                            "description": "Unique event identifier (UUIDv4); the server assigns one when it is absent. Used to de-duplicate re-sent events.",
-                        },
-                        rule="format",
+                        "" + (name_prefix or "data") + ".event_id must be uuid"
                     )
         if "schema_version" in data_keys:
             data_keys.remove("schema_version")
             data__schemaversion = data["schema_version"]
             if not isinstance(data__schemaversion, (str)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".schema_version must be string",
-                    value=data__schemaversion,
-                    name="" + (name_prefix or "data") + ".schema_version",
-                    definition={
-                        "type": "string",
-                        "default": "1.0",
-                        "description": "Event schema version. Always sent, so a server whose default moves on still reads the event as the version it was written in.",
-                        "x-always-send": True,
-                    },
-                    rule="type",
+                    "" + (name_prefix or "data") + ".schema_version must be string"
                 )
         if "timestamp" in data_keys:
             data_keys.remove("timestamp")
             data__timestamp = data["timestamp"]
             if not isinstance(data__timestamp, (str)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".timestamp must be string",
-                    value=data__timestamp,
-                    name="" + (name_prefix or "data") + ".timestamp",
-                    definition={
-                        "type": "string",
-                        "format": "date-time",
-                        "description": "When the task completed (RFC 3339 with a UTC offset); the server uses the time of receipt when it is absent.",
-                    },
-                    rule="type",
+                    "" + (name_prefix or "data") + ".timestamp must be string"
                 )
             if isinstance(data__timestamp, str):
                 if not REGEX_PATTERNS["date-time_re_pattern"].match(data__timestamp):
                     raise JsonSchemaValueException(
-                        "" + (name_prefix or "data") + ".timestamp must be date-time",
-                        value=data__timestamp,
-                        name="" + (name_prefix or "data") + ".timestamp",
-                        definition={
-                            "type": "string",
-                            "format": "date-time",
-                            "description": "When the task completed (RFC 3339 with a UTC offset); the server uses the time of receipt when it is absent.",
-                        },
-                        rule="format",
+                        "" + (name_prefix or "data") + ".timestamp must be date-time"
                     )
         if "task_duration_ms" in data_keys:
             data_keys.remove("task_duration_ms")
@@ -1250,16 +461,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                 or isinstance(data__taskdurationms, bool)
             ):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".task_duration_ms must be integer",
-                    value=data__taskdurationms,
-                    name="" + (name_prefix or "data") + ".task_duration_ms",
-                    definition={
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 86400000,
-                        "description": "Task wall-clock time in milliseconds.",
-                    },
-                    rule="type",
+                    "" + (name_prefix or "data") + ".task_duration_ms must be integer"
                 )
             if isinstance(
                 data__taskdurationms, (int, float, Decimal)
@@ -1268,81 +470,20 @@ def validate(data, custom_formats={}, name_prefix=None):
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".task_duration_ms must be bigger than or equal to 0",
-                        value=data__taskdurationms,
-                        name="" + (name_prefix or "data") + ".task_duration_ms",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 86400000,
-                            "description": "Task wall-clock time in milliseconds.",
-                        },
-                        rule="minimum",
+                        + ".task_duration_ms must be bigger than or equal to 0"
                     )
                 if data__taskdurationms > 86400000:
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".task_duration_ms must be smaller than or equal to 86400000",
-                        value=data__taskdurationms,
-                        name="" + (name_prefix or "data") + ".task_duration_ms",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 86400000,
-                            "description": "Task wall-clock time in milliseconds.",
-                        },
-                        rule="maximum",
+                        + ".task_duration_ms must be smaller than or equal to 86400000"
                     )
         if "task_type" in data_keys:
             data_keys.remove("task_type")
             data__tasktype = data["task_type"]
             if not isinstance(data__tasktype, (str)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".task_type must be string",
-                    value=data__tasktype,
-                    name="" + (name_prefix or "data") + ".task_type",
-                    definition={
-                        "type": "string",
-                        "description": "Type of work performed.",
-                        "enum": [
-                            "planning",
-                            "implementation",
-                            "code_review",
-                            "testing",
-                            "debugging",
-                            "refactoring",
-                            "documentation",
-                            "configuration",
-                            "security_audit",
-                            "unknown",
-                        ],
-                        "x-enum-varnames": [
-                            "PLANNING",
-                            "IMPLEMENTATION",
-                            "CODE_REVIEW",
-                            "TESTING",
-                            "DEBUGGING",
-                            "REFACTORING",
-                            "DOCUMENTATION",
-                            "CONFIGURATION",
-                            "SECURITY_AUDIT",
-                            "UNKNOWN",
-                        ],
-                        "x-enum-descriptions": [
-                            "Architecture design, task breakdown",
-                            "Writing new code",
-                            "Reviewing existing code",
-                            "Writing or running tests",
-                            "Investigating and fixing bugs",
-                            "Restructuring existing code",
-                            "Writing docs, comments, READMEs",
-                            "Config files, CI/CD, infrastructure",
-                            "Security review, vulnerability analysis",
-                            "Unclassified task type (fallback)",
-                        ],
-                    },
-                    rule="type",
+                    "" + (name_prefix or "data") + ".task_type must be string"
                 )
             if not (
                 isinstance(data__tasktype, str)
@@ -1369,72 +510,14 @@ def validate(data, custom_formats={}, name_prefix=None):
                 raise JsonSchemaValueException(
                     ""
                     + (name_prefix or "data")
-                    + ".task_type must be one of ['planning', 'implementation', 'code_review', 'testing', 'debugging', 'refactoring', 'documentation', 'configuration', 'security_audit', 'unknown']",
-                    value=data__tasktype,
-                    name="" + (name_prefix or "data") + ".task_type",
-                    definition={
-                        "type": "string",
-                        "description": "Type of work performed.",
-                        "enum": [
-                            "planning",
-                            "implementation",
-                            "code_review",
-                            "testing",
-                            "debugging",
-                            "refactoring",
-                            "documentation",
-                            "configuration",
-                            "security_audit",
-                            "unknown",
-                        ],
-                        "x-enum-varnames": [
-                            "PLANNING",
-                            "IMPLEMENTATION",
-                            "CODE_REVIEW",
-                            "TESTING",
-                            "DEBUGGING",
-                            "REFACTORING",
-                            "DOCUMENTATION",
-                            "CONFIGURATION",
-                            "SECURITY_AUDIT",
-                            "UNKNOWN",
-                        ],
-                        "x-enum-descriptions": [
-                            "Architecture design, task breakdown",
-                            "Writing new code",
-                            "Reviewing existing code",
-                            "Writing or running tests",
-                            "Investigating and fixing bugs",
-                            "Restructuring existing code",
-                            "Writing docs, comments, READMEs",
-                            "Config files, CI/CD, infrastructure",
-                            "Security review, vulnerability analysis",
-                            "Unclassified task type (fallback)",
-                        ],
-                    },
-                    rule="enum",
+                    + ".task_type must be one of ['planning', 'implementation', 'code_review', 'testing', 'debugging', 'refactoring', 'documentation', 'configuration', 'security_audit', 'unknown']"
                 )
         if "complexity" in data_keys:
             data_keys.remove("complexity")
             data__complexity = data["complexity"]
             if not isinstance(data__complexity, (str)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".complexity must be string",
-                    value=data__complexity,
-                    name="" + (name_prefix or "data") + ".complexity",
-                    definition={
-                        "type": "string",
-                        "description": "Task complexity level.",
-                        "enum": ["low", "medium", "high", "critical"],
-                        "x-enum-varnames": ["LOW", "MEDIUM", "HIGH", "CRITICAL"],
-                        "x-enum-descriptions": [
-                            "Simple fixes, typos, config changes",
-                            "Standard features, moderate logic",
-                            "Complex features, multi-file changes",
-                            "Major refactoring, architectural changes",
-                        ],
-                    },
-                    rule="type",
+                    "" + (name_prefix or "data") + ".complexity must be string"
                 )
             if not (
                 isinstance(data__complexity, str)
@@ -1449,66 +532,14 @@ def validate(data, custom_formats={}, name_prefix=None):
                 raise JsonSchemaValueException(
                     ""
                     + (name_prefix or "data")
-                    + ".complexity must be one of ['low', 'medium', 'high', 'critical']",
-                    value=data__complexity,
-                    name="" + (name_prefix or "data") + ".complexity",
-                    definition={
-                        "type": "string",
-                        "description": "Task complexity level.",
-                        "enum": ["low", "medium", "high", "critical"],
-                        "x-enum-varnames": ["LOW", "MEDIUM", "HIGH", "CRITICAL"],
-                        "x-enum-descriptions": [
-                            "Simple fixes, typos, config changes",
-                            "Standard features, moderate logic",
-                            "Complex features, multi-file changes",
-                            "Major refactoring, architectural changes",
-                        ],
-                    },
-                    rule="enum",
+                    + ".complexity must be one of ['low', 'medium', 'high', 'critical']"
                 )
         if "harness" in data_keys:
             data_keys.remove("harness")
             data__harness = data["harness"]
             if not isinstance(data__harness, (str)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".harness must be string",
-                    value=data__harness,
-                    name="" + (name_prefix or "data") + ".harness",
-                    definition={
-                        "type": "string",
-                        "description": "Coding tool or execution environment.",
-                        "enum": [
-                            "claude_code",
-                            "opencode",
-                            "kilo_code",
-                            "aider",
-                            "api_direct",
-                            "ollama_local",
-                            "custom",
-                            "unknown",
-                        ],
-                        "x-enum-varnames": [
-                            "CLAUDE_CODE",
-                            "OPENCODE",
-                            "KILO_CODE",
-                            "AIDER",
-                            "API_DIRECT",
-                            "OLLAMA_LOCAL",
-                            "CUSTOM",
-                            "UNKNOWN",
-                        ],
-                        "x-enum-descriptions": [
-                            "Anthropic Claude Code CLI",
-                            "OpenCode CLI",
-                            "Kilo Code VS Code extension",
-                            "Aider AI pair programming",
-                            "Direct API calls (no harness)",
-                            "Ollama local inference",
-                            "Custom or unrecognized harness",
-                            "Harness not reported",
-                        ],
-                    },
-                    rule="type",
+                    "" + (name_prefix or "data") + ".harness must be string"
                 )
             if not (
                 isinstance(data__harness, str)
@@ -1531,60 +562,14 @@ def validate(data, custom_formats={}, name_prefix=None):
                 raise JsonSchemaValueException(
                     ""
                     + (name_prefix or "data")
-                    + ".harness must be one of ['claude_code', 'opencode', 'kilo_code', 'aider', 'api_direct', 'ollama_local', 'custom', 'unknown']",
-                    value=data__harness,
-                    name="" + (name_prefix or "data") + ".harness",
-                    definition={
-                        "type": "string",
-                        "description": "Coding tool or execution environment.",
-                        "enum": [
-                            "claude_code",
-                            "opencode",
-                            "kilo_code",
-                            "aider",
-                            "api_direct",
-                            "ollama_local",
-                            "custom",
-                            "unknown",
-                        ],
-                        "x-enum-varnames": [
-                            "CLAUDE_CODE",
-                            "OPENCODE",
-                            "KILO_CODE",
-                            "AIDER",
-                            "API_DIRECT",
-                            "OLLAMA_LOCAL",
-                            "CUSTOM",
-                            "UNKNOWN",
-                        ],
-                        "x-enum-descriptions": [
-                            "Anthropic Claude Code CLI",
-                            "OpenCode CLI",
-                            "Kilo Code VS Code extension",
-                            "Aider AI pair programming",
-                            "Direct API calls (no harness)",
-                            "Ollama local inference",
-                            "Custom or unrecognized harness",
-                            "Harness not reported",
-                        ],
-                    },
-                    rule="enum",
+                    + ".harness must be one of ['claude_code', 'opencode', 'kilo_code', 'aider', 'api_direct', 'ollama_local', 'custom', 'unknown']"
                 )
         if "model" in data_keys:
             data_keys.remove("model")
             data__model = data["model"]
             if not isinstance(data__model, (str)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".model must be string",
-                    value=data__model,
-                    name="" + (name_prefix or "data") + ".model",
-                    definition={
-                        "type": "string",
-                        "minLength": 1,
-                        "maxLength": 100,
-                        "description": "Model identifier.",
-                    },
-                    rule="type",
+                    "" + (name_prefix or "data") + ".model must be string"
                 )
             if isinstance(data__model, str):
                 data__model_len = len(data__model)
@@ -1592,75 +577,20 @@ def validate(data, custom_formats={}, name_prefix=None):
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".model must be longer than or equal to 1 characters",
-                        value=data__model,
-                        name="" + (name_prefix or "data") + ".model",
-                        definition={
-                            "type": "string",
-                            "minLength": 1,
-                            "maxLength": 100,
-                            "description": "Model identifier.",
-                        },
-                        rule="minLength",
+                        + ".model must be longer than or equal to 1 characters"
                     )
                 if data__model_len > 100:
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".model must be shorter than or equal to 100 characters",
-                        value=data__model,
-                        name="" + (name_prefix or "data") + ".model",
-                        definition={
-                            "type": "string",
-                            "minLength": 1,
-                            "maxLength": 100,
-                            "description": "Model identifier.",
-                        },
-                        rule="maxLength",
+                        + ".model must be shorter than or equal to 100 characters"
                     )
         if "provider" in data_keys:
             data_keys.remove("provider")
             data__provider = data["provider"]
             if not isinstance(data__provider, (str)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".provider must be string",
-                    value=data__provider,
-                    name="" + (name_prefix or "data") + ".provider",
-                    definition={
-                        "type": "string",
-                        "description": "LLM provider.",
-                        "enum": [
-                            "anthropic",
-                            "openai",
-                            "openrouter",
-                            "ollama",
-                            "google",
-                            "mistral",
-                            "custom",
-                            "unknown",
-                        ],
-                        "x-enum-varnames": [
-                            "ANTHROPIC",
-                            "OPENAI",
-                            "OPENROUTER",
-                            "OLLAMA",
-                            "GOOGLE",
-                            "MISTRAL",
-                            "CUSTOM",
-                            "UNKNOWN",
-                        ],
-                        "x-enum-descriptions": [
-                            "Anthropic (Claude models)",
-                            "OpenAI (GPT models)",
-                            "OpenRouter (multi-provider routing)",
-                            "Ollama (local/self-hosted)",
-                            "Google (Gemini models)",
-                            "Mistral AI",
-                            "Custom or unrecognized provider",
-                            "Provider not reported",
-                        ],
-                    },
-                    rule="type",
+                    "" + (name_prefix or "data") + ".provider must be string"
                 )
             if not (
                 isinstance(data__provider, str)
@@ -1683,44 +613,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                 raise JsonSchemaValueException(
                     ""
                     + (name_prefix or "data")
-                    + ".provider must be one of ['anthropic', 'openai', 'openrouter', 'ollama', 'google', 'mistral', 'custom', 'unknown']",
-                    value=data__provider,
-                    name="" + (name_prefix or "data") + ".provider",
-                    definition={
-                        "type": "string",
-                        "description": "LLM provider.",
-                        "enum": [
-                            "anthropic",
-                            "openai",
-                            "openrouter",
-                            "ollama",
-                            "google",
-                            "mistral",
-                            "custom",
-                            "unknown",
-                        ],
-                        "x-enum-varnames": [
-                            "ANTHROPIC",
-                            "OPENAI",
-                            "OPENROUTER",
-                            "OLLAMA",
-                            "GOOGLE",
-                            "MISTRAL",
-                            "CUSTOM",
-                            "UNKNOWN",
-                        ],
-                        "x-enum-descriptions": [
-                            "Anthropic (Claude models)",
-                            "OpenAI (GPT models)",
-                            "OpenRouter (multi-provider routing)",
-                            "Ollama (local/self-hosted)",
-                            "Google (Gemini models)",
-                            "Mistral AI",
-                            "Custom or unrecognized provider",
-                            "Provider not reported",
-                        ],
-                    },
-                    rule="enum",
+                    + ".provider must be one of ['anthropic', 'openai', 'openrouter', 'ollama', 'google', 'mistral', 'custom', 'unknown']"
                 )
         if "estimated_input_tokens" in data_keys:
             data_keys.remove("estimated_input_tokens")
@@ -1736,16 +629,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                 raise JsonSchemaValueException(
                     ""
                     + (name_prefix or "data")
-                    + ".estimated_input_tokens must be integer",
-                    value=data__estimatedinputtokens,
-                    name="" + (name_prefix or "data") + ".estimated_input_tokens",
-                    definition={
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 10000000,
-                        "description": "Pre-task input token estimate.",
-                    },
-                    rule="type",
+                    + ".estimated_input_tokens must be integer"
                 )
             if isinstance(
                 data__estimatedinputtokens, (int, float, Decimal)
@@ -1754,31 +638,13 @@ def validate(data, custom_formats={}, name_prefix=None):
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".estimated_input_tokens must be bigger than or equal to 0",
-                        value=data__estimatedinputtokens,
-                        name="" + (name_prefix or "data") + ".estimated_input_tokens",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 10000000,
-                            "description": "Pre-task input token estimate.",
-                        },
-                        rule="minimum",
+                        + ".estimated_input_tokens must be bigger than or equal to 0"
                     )
                 if data__estimatedinputtokens > 10000000:
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".estimated_input_tokens must be smaller than or equal to 10000000",
-                        value=data__estimatedinputtokens,
-                        name="" + (name_prefix or "data") + ".estimated_input_tokens",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 10000000,
-                            "description": "Pre-task input token estimate.",
-                        },
-                        rule="maximum",
+                        + ".estimated_input_tokens must be smaller than or equal to 10000000"
                     )
         if "estimated_output_tokens" in data_keys:
             data_keys.remove("estimated_output_tokens")
@@ -1794,16 +660,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                 raise JsonSchemaValueException(
                     ""
                     + (name_prefix or "data")
-                    + ".estimated_output_tokens must be integer",
-                    value=data__estimatedoutputtokens,
-                    name="" + (name_prefix or "data") + ".estimated_output_tokens",
-                    definition={
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 10000000,
-                        "description": "Pre-task output token estimate.",
-                    },
-                    rule="type",
+                    + ".estimated_output_tokens must be integer"
                 )
             if isinstance(
                 data__estimatedoutputtokens, (int, float, Decimal)
@@ -1812,31 +669,13 @@ def validate(data, custom_formats={}, name_prefix=None):
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".estimated_output_tokens must be bigger than or equal to 0",
-                        value=data__estimatedoutputtokens,
-                        name="" + (name_prefix or "data") + ".estimated_output_tokens",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 10000000,
-                            "description": "Pre-task output token estimate.",
-                        },
-                        rule="minimum",
+                        + ".estimated_output_tokens must be bigger than or equal to 0"
                     )
                 if data__estimatedoutputtokens > 10000000:
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".estimated_output_tokens must be smaller than or equal to 10000000",
-                        value=data__estimatedoutputtokens,
-                        name="" + (name_prefix or "data") + ".estimated_output_tokens",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 10000000,
-                            "description": "Pre-task output token estimate.",
-                        },
-                        rule="maximum",
+                        + ".estimated_output_tokens must be smaller than or equal to 10000000"
                     )
         if "actual_input_tokens" in data_keys:
             data_keys.remove("actual_input_tokens")
@@ -1852,16 +691,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                 raise JsonSchemaValueException(
                     ""
                     + (name_prefix or "data")
-                    + ".actual_input_tokens must be integer",
-                    value=data__actualinputtokens,
-                    name="" + (name_prefix or "data") + ".actual_input_tokens",
-                    definition={
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 10000000,
-                        "description": "Actual input tokens consumed.",
-                    },
-                    rule="type",
+                    + ".actual_input_tokens must be integer"
                 )
             if isinstance(
                 data__actualinputtokens, (int, float, Decimal)
@@ -1870,31 +700,13 @@ def validate(data, custom_formats={}, name_prefix=None):
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".actual_input_tokens must be bigger than or equal to 0",
-                        value=data__actualinputtokens,
-                        name="" + (name_prefix or "data") + ".actual_input_tokens",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 10000000,
-                            "description": "Actual input tokens consumed.",
-                        },
-                        rule="minimum",
+                        + ".actual_input_tokens must be bigger than or equal to 0"
                     )
                 if data__actualinputtokens > 10000000:
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".actual_input_tokens must be smaller than or equal to 10000000",
-                        value=data__actualinputtokens,
-                        name="" + (name_prefix or "data") + ".actual_input_tokens",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 10000000,
-                            "description": "Actual input tokens consumed.",
-                        },
-                        rule="maximum",
+                        + ".actual_input_tokens must be smaller than or equal to 10000000"
                     )
         if "actual_output_tokens" in data_keys:
             data_keys.remove("actual_output_tokens")
@@ -1910,16 +722,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                 raise JsonSchemaValueException(
                     ""
                     + (name_prefix or "data")
-                    + ".actual_output_tokens must be integer",
-                    value=data__actualoutputtokens,
-                    name="" + (name_prefix or "data") + ".actual_output_tokens",
-                    definition={
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 10000000,
-                        "description": "Actual output tokens generated.",
-                    },
-                    rule="type",
+                    + ".actual_output_tokens must be integer"
                 )
             if isinstance(
                 data__actualoutputtokens, (int, float, Decimal)
@@ -1928,31 +731,13 @@ def validate(data, custom_formats={}, name_prefix=None):
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".actual_output_tokens must be bigger than or equal to 0",
-                        value=data__actualoutputtokens,
-                        name="" + (name_prefix or "data") + ".actual_output_tokens",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 10000000,
-                            "description": "Actual output tokens generated.",
-                        },
-                        rule="minimum",
+                        + ".actual_output_tokens must be bigger than or equal to 0"
                     )
                 if data__actualoutputtokens > 10000000:
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".actual_output_tokens must be smaller than or equal to 10000000",
-                        value=data__actualoutputtokens,
-                        name="" + (name_prefix or "data") + ".actual_output_tokens",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 10000000,
-                            "description": "Actual output tokens generated.",
-                        },
-                        rule="maximum",
+                        + ".actual_output_tokens must be smaller than or equal to 10000000"
                     )
         if "estimated_cost_usd_micros" in data_keys:
             data_keys.remove("estimated_cost_usd_micros")
@@ -1968,16 +753,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                 raise JsonSchemaValueException(
                     ""
                     + (name_prefix or "data")
-                    + ".estimated_cost_usd_micros must be integer",
-                    value=data__estimatedcostusdmicros,
-                    name="" + (name_prefix or "data") + ".estimated_cost_usd_micros",
-                    definition={
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 100000000,
-                        "description": "Estimated cost in microdollars (1 USD = 1,000,000).",
-                    },
-                    rule="type",
+                    + ".estimated_cost_usd_micros must be integer"
                 )
             if isinstance(
                 data__estimatedcostusdmicros, (int, float, Decimal)
@@ -1986,35 +762,13 @@ def validate(data, custom_formats={}, name_prefix=None):
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".estimated_cost_usd_micros must be bigger than or equal to 0",
-                        value=data__estimatedcostusdmicros,
-                        name=""
-                        + (name_prefix or "data")
-                        + ".estimated_cost_usd_micros",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 100000000,
-                            "description": "Estimated cost in microdollars (1 USD = 1,000,000).",
-                        },
-                        rule="minimum",
+                        + ".estimated_cost_usd_micros must be bigger than or equal to 0"
                     )
                 if data__estimatedcostusdmicros > 100000000:
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".estimated_cost_usd_micros must be smaller than or equal to 100000000",
-                        value=data__estimatedcostusdmicros,
-                        name=""
-                        + (name_prefix or "data")
-                        + ".estimated_cost_usd_micros",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 100000000,
-                            "description": "Estimated cost in microdollars (1 USD = 1,000,000).",
-                        },
-                        rule="maximum",
+                        + ".estimated_cost_usd_micros must be smaller than or equal to 100000000"
                     )
         if "actual_cost_usd_micros" in data_keys:
             data_keys.remove("actual_cost_usd_micros")
@@ -2030,16 +784,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                 raise JsonSchemaValueException(
                     ""
                     + (name_prefix or "data")
-                    + ".actual_cost_usd_micros must be integer",
-                    value=data__actualcostusdmicros,
-                    name="" + (name_prefix or "data") + ".actual_cost_usd_micros",
-                    definition={
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 100000000,
-                        "description": "Actual cost in microdollars (1 USD = 1,000,000).",
-                    },
-                    rule="type",
+                    + ".actual_cost_usd_micros must be integer"
                 )
             if isinstance(
                 data__actualcostusdmicros, (int, float, Decimal)
@@ -2048,31 +793,13 @@ def validate(data, custom_formats={}, name_prefix=None):
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".actual_cost_usd_micros must be bigger than or equal to 0",
-                        value=data__actualcostusdmicros,
-                        name="" + (name_prefix or "data") + ".actual_cost_usd_micros",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 100000000,
-                            "description": "Actual cost in microdollars (1 USD = 1,000,000).",
-                        },
-                        rule="minimum",
+                        + ".actual_cost_usd_micros must be bigger than or equal to 0"
                     )
                 if data__actualcostusdmicros > 100000000:
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".actual_cost_usd_micros must be smaller than or equal to 100000000",
-                        value=data__actualcostusdmicros,
-                        name="" + (name_prefix or "data") + ".actual_cost_usd_micros",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 100000000,
-                            "description": "Actual cost in microdollars (1 USD = 1,000,000).",
-                        },
-                        rule="maximum",
+                        + ".actual_cost_usd_micros must be smaller than or equal to 100000000"
                     )
         if "quality_gate_passed" in data_keys:
             data_keys.remove("quality_gate_passed")
@@ -2081,57 +808,14 @@ def validate(data, custom_formats={}, name_prefix=None):
                 raise JsonSchemaValueException(
                     ""
                     + (name_prefix or "data")
-                    + ".quality_gate_passed must be boolean",
-                    value=data__qualitygatepassed,
-                    name="" + (name_prefix or "data") + ".quality_gate_passed",
-                    definition={
-                        "type": "boolean",
-                        "description": "Whether all quality gates passed.",
-                    },
-                    rule="type",
+                    + ".quality_gate_passed must be boolean"
                 )
         if "quality_gates_run" in data_keys:
             data_keys.remove("quality_gates_run")
             data__qualitygatesrun = data["quality_gates_run"]
             if not isinstance(data__qualitygatesrun, (list, tuple)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".quality_gates_run must be array",
-                    value=data__qualitygatesrun,
-                    name="" + (name_prefix or "data") + ".quality_gates_run",
-                    definition={
-                        "type": "array",
-                        "items": {
-                            "type": "string",
-                            "description": "A quality gate run on the task's result.",
-                            "enum": [
-                                "build",
-                                "lint",
-                                "test",
-                                "coverage",
-                                "typecheck",
-                                "security",
-                            ],
-                            "x-enum-varnames": [
-                                "BUILD",
-                                "LINT",
-                                "TEST",
-                                "COVERAGE",
-                                "TYPECHECK",
-                                "SECURITY",
-                            ],
-                            "x-enum-descriptions": [
-                                "Code compiles/builds",
-                                "Linter passes",
-                                "Tests pass",
-                                "Coverage meets threshold",
-                                "Type checker passes",
-                                "Security scan passes",
-                            ],
-                        },
-                        "default": [],
-                        "description": "Gates executed.",
-                    },
-                    rule="type",
+                    "" + (name_prefix or "data") + ".quality_gates_run must be array"
                 )
             data__qualitygatesrun_is_list = isinstance(
                 data__qualitygatesrun, (list, tuple)
@@ -2148,43 +832,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                             + ".quality_gates_run[{data__qualitygatesrun_x}]".format(
                                 **locals()
                             )
-                            + " must be string",
-                            value=data__qualitygatesrun_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".quality_gates_run[{data__qualitygatesrun_x}]".format(
-                                **locals()
-                            )
-                            + "",
-                            definition={
-                                "type": "string",
-                                "description": "A quality gate run on the task's result.",
-                                "enum": [
-                                    "build",
-                                    "lint",
-                                    "test",
-                                    "coverage",
-                                    "typecheck",
-                                    "security",
-                                ],
-                                "x-enum-varnames": [
-                                    "BUILD",
-                                    "LINT",
-                                    "TEST",
-                                    "COVERAGE",
-                                    "TYPECHECK",
-                                    "SECURITY",
-                                ],
-                                "x-enum-descriptions": [
-                                    "Code compiles/builds",
-                                    "Linter passes",
-                                    "Tests pass",
-                                    "Coverage meets threshold",
-                                    "Type checker passes",
-                                    "Security scan passes",
-                                ],
-                            },
-                            rule="type",
+                            + " must be string"
                         )
                     if not (
                         isinstance(data__qualitygatesrun_item, str)
@@ -2206,88 +854,14 @@ def validate(data, custom_formats={}, name_prefix=None):
                             + ".quality_gates_run[{data__qualitygatesrun_x}]".format(
                                 **locals()
                             )
-                            + " must be one of ['build', 'lint', 'test', 'coverage', 'typecheck', 'security']",
-                            value=data__qualitygatesrun_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".quality_gates_run[{data__qualitygatesrun_x}]".format(
-                                **locals()
-                            )
-                            + "",
-                            definition={
-                                "type": "string",
-                                "description": "A quality gate run on the task's result.",
-                                "enum": [
-                                    "build",
-                                    "lint",
-                                    "test",
-                                    "coverage",
-                                    "typecheck",
-                                    "security",
-                                ],
-                                "x-enum-varnames": [
-                                    "BUILD",
-                                    "LINT",
-                                    "TEST",
-                                    "COVERAGE",
-                                    "TYPECHECK",
-                                    "SECURITY",
-                                ],
-                                "x-enum-descriptions": [
-                                    "Code compiles/builds",
-                                    "Linter passes",
-                                    "Tests pass",
-                                    "Coverage meets threshold",
-                                    "Type checker passes",
-                                    "Security scan passes",
-                                ],
-                            },
-                            rule="enum",
+                            + " must be one of ['build', 'lint', 'test', 'coverage', 'typecheck', 'security']"
                         )
         if "quality_gates_failed" in data_keys:
             data_keys.remove("quality_gates_failed")
             data__qualitygatesfailed = data["quality_gates_failed"]
             if not isinstance(data__qualitygatesfailed, (list, tuple)):
                 raise JsonSchemaValueException(
-                    ""
-                    + (name_prefix or "data")
-                    + ".quality_gates_failed must be array",
-                    value=data__qualitygatesfailed,
-                    name="" + (name_prefix or "data") + ".quality_gates_failed",
-                    definition={
-                        "type": "array",
-                        "items": {
-                            "type": "string",
-                            "description": "A quality gate run on the task's result.",
-                            "enum": [
-                                "build",
-                                "lint",
-                                "test",
-                                "coverage",
-                                "typecheck",
-                                "security",
-                            ],
-                            "x-enum-varnames": [
-                                "BUILD",
-                                "LINT",
-                                "TEST",
-                                "COVERAGE",
-                                "TYPECHECK",
-                                "SECURITY",
-                            ],
-                            "x-enum-descriptions": [
-                                "Code compiles/builds",
-                                "Linter passes",
-                                "Tests pass",
-                                "Coverage meets threshold",
-                                "Type checker passes",
-                                "Security scan passes",
-                            ],
-                        },
-                        "default": [],
-                        "description": "Gates that failed.",
-                    },
-                    rule="type",
+                    "" + (name_prefix or "data") + ".quality_gates_failed must be array"
                 )
             data__qualitygatesfailed_is_list = isinstance(
                 data__qualitygatesfailed, (list, tuple)
@@ -2305,43 +879,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                             + ".quality_gates_failed[{data__qualitygatesfailed_x}]".format(
                                 **locals()
                             )
-                            + " must be string",
-                            value=data__qualitygatesfailed_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".quality_gates_failed[{data__qualitygatesfailed_x}]".format(
-                                **locals()
-                            )
-                            + "",
-                            definition={
-                                "type": "string",
-                                "description": "A quality gate run on the task's result.",
-                                "enum": [
-                                    "build",
-                                    "lint",
-                                    "test",
-                                    "coverage",
-                                    "typecheck",
-                                    "security",
-                                ],
-                                "x-enum-varnames": [
-                                    "BUILD",
-                                    "LINT",
-                                    "TEST",
-                                    "COVERAGE",
-                                    "TYPECHECK",
-                                    "SECURITY",
-                                ],
-                                "x-enum-descriptions": [
-                                    "Code compiles/builds",
-                                    "Linter passes",
-                                    "Tests pass",
-                                    "Coverage meets threshold",
-                                    "Type checker passes",
-                                    "Security scan passes",
-                                ],
-                            },
-                            rule="type",
+                            + " must be string"
                         )
                     if not (
                         isinstance(data__qualitygatesfailed_item, str)
@@ -2363,43 +901,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                             + ".quality_gates_failed[{data__qualitygatesfailed_x}]".format(
                                 **locals()
                             )
-                            + " must be one of ['build', 'lint', 'test', 'coverage', 'typecheck', 'security']",
-                            value=data__qualitygatesfailed_item,
-                            name=""
-                            + (name_prefix or "data")
-                            + ".quality_gates_failed[{data__qualitygatesfailed_x}]".format(
-                                **locals()
-                            )
-                            + "",
-                            definition={
-                                "type": "string",
-                                "description": "A quality gate run on the task's result.",
-                                "enum": [
-                                    "build",
-                                    "lint",
-                                    "test",
-                                    "coverage",
-                                    "typecheck",
-                                    "security",
-                                ],
-                                "x-enum-varnames": [
-                                    "BUILD",
-                                    "LINT",
-                                    "TEST",
-                                    "COVERAGE",
-                                    "TYPECHECK",
-                                    "SECURITY",
-                                ],
-                                "x-enum-descriptions": [
-                                    "Code compiles/builds",
-                                    "Linter passes",
-                                    "Tests pass",
-                                    "Coverage meets threshold",
-                                    "Type checker passes",
-                                    "Security scan passes",
-                                ],
-                            },
-                            rule="enum",
+                            + " must be one of ['build', 'lint', 'test', 'coverage', 'typecheck', 'security']"
                         )
         if "context_compactions" in data_keys:
             data_keys.remove("context_compactions")
@@ -2415,16 +917,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                 raise JsonSchemaValueException(
                     ""
                     + (name_prefix or "data")
-                    + ".context_compactions must be integer",
-                    value=data__contextcompactions,
-                    name="" + (name_prefix or "data") + ".context_compactions",
-                    definition={
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 100,
-                        "description": "Context compaction events during the task.",
-                    },
-                    rule="type",
+                    + ".context_compactions must be integer"
                 )
             if isinstance(
                 data__contextcompactions, (int, float, Decimal)
@@ -2433,31 +926,13 @@ def validate(data, custom_formats={}, name_prefix=None):
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".context_compactions must be bigger than or equal to 0",
-                        value=data__contextcompactions,
-                        name="" + (name_prefix or "data") + ".context_compactions",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 100,
-                            "description": "Context compaction events during the task.",
-                        },
-                        rule="minimum",
+                        + ".context_compactions must be bigger than or equal to 0"
                     )
                 if data__contextcompactions > 100:
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".context_compactions must be smaller than or equal to 100",
-                        value=data__contextcompactions,
-                        name="" + (name_prefix or "data") + ".context_compactions",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 100,
-                            "description": "Context compaction events during the task.",
-                        },
-                        rule="maximum",
+                        + ".context_compactions must be smaller than or equal to 100"
                     )
         if "context_rotations" in data_keys:
             data_keys.remove("context_rotations")
@@ -2471,16 +946,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                 or isinstance(data__contextrotations, bool)
             ):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".context_rotations must be integer",
-                    value=data__contextrotations,
-                    name="" + (name_prefix or "data") + ".context_rotations",
-                    definition={
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 50,
-                        "description": "Agent session rotations during the task.",
-                    },
-                    rule="type",
+                    "" + (name_prefix or "data") + ".context_rotations must be integer"
                 )
             if isinstance(
                 data__contextrotations, (int, float, Decimal)
@@ -2489,31 +955,13 @@ def validate(data, custom_formats={}, name_prefix=None):
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".context_rotations must be bigger than or equal to 0",
-                        value=data__contextrotations,
-                        name="" + (name_prefix or "data") + ".context_rotations",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 50,
-                            "description": "Agent session rotations during the task.",
-                        },
-                        rule="minimum",
+                        + ".context_rotations must be bigger than or equal to 0"
                     )
                 if data__contextrotations > 50:
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".context_rotations must be smaller than or equal to 50",
-                        value=data__contextrotations,
-                        name="" + (name_prefix or "data") + ".context_rotations",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 50,
-                            "description": "Agent session rotations during the task.",
-                        },
-                        rule="maximum",
+                        + ".context_rotations must be smaller than or equal to 50"
                     )
         if "context_utilization_final" in data_keys:
             data_keys.remove("context_utilization_final")
@@ -2524,16 +972,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                 raise JsonSchemaValueException(
                     ""
                     + (name_prefix or "data")
-                    + ".context_utilization_final must be number",
-                    value=data__contextutilizationfinal,
-                    name="" + (name_prefix or "data") + ".context_utilization_final",
-                    definition={
-                        "type": "number",
-                        "minimum": 0.0,
-                        "maximum": 1.0,
-                        "description": "Final context usage ratio.",
-                    },
-                    rule="type",
+                    + ".context_utilization_final must be number"
                 )
             if isinstance(
                 data__contextutilizationfinal, (int, float, Decimal)
@@ -2542,57 +981,20 @@ def validate(data, custom_formats={}, name_prefix=None):
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".context_utilization_final must be bigger than or equal to 0.0",
-                        value=data__contextutilizationfinal,
-                        name=""
-                        + (name_prefix or "data")
-                        + ".context_utilization_final",
-                        definition={
-                            "type": "number",
-                            "minimum": 0.0,
-                            "maximum": 1.0,
-                            "description": "Final context usage ratio.",
-                        },
-                        rule="minimum",
+                        + ".context_utilization_final must be bigger than or equal to 0.0"
                     )
                 if data__contextutilizationfinal > 1.0:
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".context_utilization_final must be smaller than or equal to 1.0",
-                        value=data__contextutilizationfinal,
-                        name=""
-                        + (name_prefix or "data")
-                        + ".context_utilization_final",
-                        definition={
-                            "type": "number",
-                            "minimum": 0.0,
-                            "maximum": 1.0,
-                            "description": "Final context usage ratio.",
-                        },
-                        rule="maximum",
+                        + ".context_utilization_final must be smaller than or equal to 1.0"
                     )
         if "outcome" in data_keys:
             data_keys.remove("outcome")
             data__outcome = data["outcome"]
             if not isinstance(data__outcome, (str)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".outcome must be string",
-                    value=data__outcome,
-                    name="" + (name_prefix or "data") + ".outcome",
-                    definition={
-                        "type": "string",
-                        "description": "Final task result.",
-                        "enum": ["success", "failure", "partial", "timeout"],
-                        "x-enum-varnames": ["SUCCESS", "FAILURE", "PARTIAL", "TIMEOUT"],
-                        "x-enum-descriptions": [
-                            "Task completed, all quality gates passed",
-                            "Task failed after all retries",
-                            "Task partially completed",
-                            "Task exceeded time or token budget",
-                        ],
-                    },
-                    rule="type",
+                    "" + (name_prefix or "data") + ".outcome must be string"
                 )
             if not (
                 isinstance(data__outcome, str)
@@ -2607,22 +1009,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                 raise JsonSchemaValueException(
                     ""
                     + (name_prefix or "data")
-                    + ".outcome must be one of ['success', 'failure', 'partial', 'timeout']",
-                    value=data__outcome,
-                    name="" + (name_prefix or "data") + ".outcome",
-                    definition={
-                        "type": "string",
-                        "description": "Final task result.",
-                        "enum": ["success", "failure", "partial", "timeout"],
-                        "x-enum-varnames": ["SUCCESS", "FAILURE", "PARTIAL", "TIMEOUT"],
-                        "x-enum-descriptions": [
-                            "Task completed, all quality gates passed",
-                            "Task failed after all retries",
-                            "Task partially completed",
-                            "Task exceeded time or token budget",
-                        ],
-                    },
-                    rule="enum",
+                    + ".outcome must be one of ['success', 'failure', 'partial', 'timeout']"
                 )
         if "retry_count" in data_keys:
             data_keys.remove("retry_count")
@@ -2636,16 +1023,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                 or isinstance(data__retrycount, bool)
             ):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".retry_count must be integer",
-                    value=data__retrycount,
-                    name="" + (name_prefix or "data") + ".retry_count",
-                    definition={
-                        "type": "integer",
-                        "minimum": 0,
-                        "maximum": 20,
-                        "description": "Retries before the final outcome.",
-                    },
-                    rule="type",
+                    "" + (name_prefix or "data") + ".retry_count must be integer"
                 )
             if isinstance(data__retrycount, (int, float, Decimal)) and not isinstance(
                 data__retrycount, bool
@@ -2654,47 +1032,20 @@ def validate(data, custom_formats={}, name_prefix=None):
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".retry_count must be bigger than or equal to 0",
-                        value=data__retrycount,
-                        name="" + (name_prefix or "data") + ".retry_count",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 20,
-                            "description": "Retries before the final outcome.",
-                        },
-                        rule="minimum",
+                        + ".retry_count must be bigger than or equal to 0"
                     )
                 if data__retrycount > 20:
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".retry_count must be smaller than or equal to 20",
-                        value=data__retrycount,
-                        name="" + (name_prefix or "data") + ".retry_count",
-                        definition={
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 20,
-                            "description": "Retries before the final outcome.",
-                        },
-                        rule="maximum",
+                        + ".retry_count must be smaller than or equal to 20"
                     )
         if "language" in data_keys:
             data_keys.remove("language")
             data__language = data["language"]
             if not isinstance(data__language, (str, NoneType)):
                 raise JsonSchemaValueException(
-                    "" + (name_prefix or "data") + ".language must be string or null",
-                    value=data__language,
-                    name="" + (name_prefix or "data") + ".language",
-                    definition={
-                        "type": ["string", "null"],
-                        "maxLength": 30,
-                        "default": None,
-                        "description": "Primary programming language.",
-                    },
-                    rule="type",
+                    "" + (name_prefix or "data") + ".language must be string or null"
                 )
             if isinstance(data__language, str):
                 data__language_len = len(data__language)
@@ -2702,16 +1053,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                     raise JsonSchemaValueException(
                         ""
                         + (name_prefix or "data")
-                        + ".language must be shorter than or equal to 30 characters",
-                        value=data__language,
-                        name="" + (name_prefix or "data") + ".language",
-                        definition={
-                            "type": ["string", "null"],
-                            "maxLength": 30,
-                            "default": None,
-                            "description": "Primary programming language.",
-                        },
-                        rule="maxLength",
+                        + ".language must be shorter than or equal to 30 characters"
                     )
         if "repo_size_category" in data_keys:
             data_keys.remove("repo_size_category")
@@ -2723,29 +1065,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                         raise JsonSchemaValueException(
                             ""
                             + (name_prefix or "data")
-                            + ".repo_size_category must be string",
-                            value=data__reposizecategory,
-                            name="" + (name_prefix or "data") + ".repo_size_category",
-                            definition={
-                                "type": "string",
-                                "description": "Repository size bucket, by approximate lines of code.",
-                                "enum": ["tiny", "small", "medium", "large", "huge"],
-                                "x-enum-varnames": [
-                                    "TINY",
-                                    "SMALL",
-                                    "MEDIUM",
-                                    "LARGE",
-                                    "HUGE",
-                                ],
-                                "x-enum-descriptions": [
-                                    "< 1,000 LOC: scripts, single-file projects",
-                                    "1,000-10,000 LOC: small libraries, tools",
-                                    "10,000-100,000 LOC: standard applications",
-                                    "100,000-1,000,000 LOC: large applications, monorepos",
-                                    "> 1,000,000 LOC: enterprise codebases",
-                                ],
-                            },
-                            rule="type",
+                            + ".repo_size_category must be string"
                         )
                     if not (
                         isinstance(data__reposizecategory, str)
@@ -2762,29 +1082,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                         raise JsonSchemaValueException(
                             ""
                             + (name_prefix or "data")
-                            + ".repo_size_category must be one of ['tiny', 'small', 'medium', 'large', 'huge']",
-                            value=data__reposizecategory,
-                            name="" + (name_prefix or "data") + ".repo_size_category",
-                            definition={
-                                "type": "string",
-                                "description": "Repository size bucket, by approximate lines of code.",
-                                "enum": ["tiny", "small", "medium", "large", "huge"],
-                                "x-enum-varnames": [
-                                    "TINY",
-                                    "SMALL",
-                                    "MEDIUM",
-                                    "LARGE",
-                                    "HUGE",
-                                ],
-                                "x-enum-descriptions": [
-                                    "< 1,000 LOC: scripts, single-file projects",
-                                    "1,000-10,000 LOC: small libraries, tools",
-                                    "10,000-100,000 LOC: standard applications",
-                                    "100,000-1,000,000 LOC: large applications, monorepos",
-                                    "> 1,000,000 LOC: enterprise codebases",
-                                ],
-                            },
-                            rule="enum",
+                            + ".repo_size_category must be one of ['tiny', 'small', 'medium', 'large', 'huge']"
                         )
                     data__reposizecategory_any_of_count1 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException):
@@ -2795,11 +1093,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                         raise JsonSchemaValueException(
                             ""
                             + (name_prefix or "data")
-                            + ".repo_size_category must be null",
-                            value=data__reposizecategory,
-                            name="" + (name_prefix or "data") + ".repo_size_category",
-                            definition={"type": "null"},
-                            rule="type",
+                            + ".repo_size_category must be null"
                         )
                     data__reposizecategory_any_of_count1 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException):
@@ -2808,36 +1102,7 @@ def validate(data, custom_formats={}, name_prefix=None):
                 raise JsonSchemaValueException(
                     ""
                     + (name_prefix or "data")
-                    + ".repo_size_category cannot be validated by any definition",
-                    value=data__reposizecategory,
-                    name="" + (name_prefix or "data") + ".repo_size_category",
-                    definition={
-                        "anyOf": [
-                            {
-                                "type": "string",
-                                "description": "Repository size bucket, by approximate lines of code.",
-                                "enum": ["tiny", "small", "medium", "large", "huge"],
-                                "x-enum-varnames": [
-                                    "TINY",
-                                    "SMALL",
-                                    "MEDIUM",
-                                    "LARGE",
-                                    "HUGE",
-                                ],
-                                "x-enum-descriptions": [
-                                    "< 1,000 LOC: scripts, single-file projects",
-                                    "1,000-10,000 LOC: small libraries, tools",
-                                    "10,000-100,000 LOC: standard applications",
-                                    "100,000-1,000,000 LOC: large applications, monorepos",
-                                    "> 1,000,000 LOC: enterprise codebases",
-                                ],
-                            },
-                            {"type": "null"},
-                        ],
-                        "default": None,
-                        "description": "Repository size bucket.",
-                    },
-                    rule="anyOf",
+                    + ".repo_size_category cannot be validated by any definition"
                 )
         if data_keys:
             raise JsonSchemaValueException(
@@ -2845,375 +1110,6 @@ def validate(data, custom_formats={}, name_prefix=None):
                 + (name_prefix or "data")
                 + " must not contain "
                 + str(data_keys)
-                + " properties",
-                value=data,
-                name="" + (name_prefix or "data") + "",
-                definition={
-                    "type": "object",
-                    "description": "One completed AI coding task (event schema version 1.0). An optional field left out takes\nits `default`; clients leave out optional fields at their default, except those marked\n`x-always-send`.\n",
-                    "additionalProperties": False,
-                    "required": [
-                        "instance_id",
-                        "task_duration_ms",
-                        "task_type",
-                        "complexity",
-                        "harness",
-                        "model",
-                        "provider",
-                        "estimated_input_tokens",
-                        "estimated_output_tokens",
-                        "actual_input_tokens",
-                        "actual_output_tokens",
-                        "estimated_cost_usd_micros",
-                        "actual_cost_usd_micros",
-                        "quality_gate_passed",
-                        "context_compactions",
-                        "context_rotations",
-                        "context_utilization_final",
-                        "outcome",
-                        "retry_count",
-                    ],
-                    "properties": {
-                        "instance_id": {
-                            "type": "string",
-                            "format": "uuid",
-                            "description": "Mosaic Stack installation identifier; must be the instance bound to the API key.",
-                        },
-                        "event_id": {
-                            "type": "string",
-                            "format": "uuid",
-                            "description": "Unique event identifier (UUIDv4); the server assigns one when it is absent. Used to de-duplicate re-sent events.",
-                        },
-                        "schema_version": {
-                            "type": "string",
-                            "default": "1.0",
-                            "description": "Event schema version. Always sent, so a server whose default moves on still reads the event as the version it was written in.",
-                            "x-always-send": True,
-                        },
-                        "timestamp": {
-                            "type": "string",
-                            "format": "date-time",
-                            "description": "When the task completed (RFC 3339 with a UTC offset); the server uses the time of receipt when it is absent.",
-                        },
-                        "task_duration_ms": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 86400000,
-                            "description": "Task wall-clock time in milliseconds.",
-                        },
-                        "task_type": {
-                            "type": "string",
-                            "description": "Type of work performed.",
-                            "enum": [
-                                "planning",
-                                "implementation",
-                                "code_review",
-                                "testing",
-                                "debugging",
-                                "refactoring",
-                                "documentation",
-                                "configuration",
-                                "security_audit",
-                                "unknown",
-                            ],
-                            "x-enum-varnames": [
-                                "PLANNING",
-                                "IMPLEMENTATION",
-                                "CODE_REVIEW",
-                                "TESTING",
-                                "DEBUGGING",
-                                "REFACTORING",
-                                "DOCUMENTATION",
-                                "CONFIGURATION",
-                                "SECURITY_AUDIT",
-                                "UNKNOWN",
-                            ],
-                            "x-enum-descriptions": [
-                                "Architecture design, task breakdown",
-                                "Writing new code",
-                                "Reviewing existing code",
-                                "Writing or running tests",
-                                "Investigating and fixing bugs",
-                                "Restructuring existing code",
-                                "Writing docs, comments, READMEs",
-                                "Config files, CI/CD, infrastructure",
-                                "Security review, vulnerability analysis",
-                                "Unclassified task type (fallback)",
-                            ],
-                        },
-                        "complexity": {
-                            "type": "string",
-                            "description": "Task complexity level.",
-                            "enum": ["low", "medium", "high", "critical"],
-                            "x-enum-varnames": ["LOW", "MEDIUM", "HIGH", "CRITICAL"],
-                            "x-enum-descriptions": [
-                                "Simple fixes, typos, config changes",
-                                "Standard features, moderate logic",
-                                "Complex features, multi-file changes",
-                                "Major refactoring, architectural changes",
-                            ],
-                        },
-                        "harness": {
-                            "type": "string",
-                            "description": "Coding tool or execution environment.",
-                            "enum": [
-                                "claude_code",
-                                "opencode",
-                                "kilo_code",
-                                "aider",
-                                "api_direct",
-                                "ollama_local",
-                                "custom",
-                                "unknown",
-                            ],
-                            "x-enum-varnames": [
-                                "CLAUDE_CODE",
-                                "OPENCODE",
-                                "KILO_CODE",
-                                "AIDER",
-                                "API_DIRECT",
-                                "OLLAMA_LOCAL",
-                                "CUSTOM",
-                                "UNKNOWN",
-                            ],
-                            "x-enum-descriptions": [
-                                "Anthropic Claude Code CLI",
-                                "OpenCode CLI",
-                                "Kilo Code VS Code extension",
-                                "Aider AI pair programming",
-                                "Direct API calls (no harness)",
-                                "Ollama local inference",
-                                "Custom or unrecognized harness",
-                                "Harness not reported",
-                            ],
-                        },
-                        "model": {
-                            "type": "string",
-                            "minLength": 1,
-                            "maxLength": 100,
-                            "description": "Model identifier.",
-                        },
-                        "provider": {
-                            "type": "string",
-                            "description": "LLM provider.",
-                            "enum": [
-                                "anthropic",
-                                "openai",
-                                "openrouter",
-                                "ollama",
-                                "google",
-                                "mistral",
-                                "custom",
-                                "unknown",
-                            ],
-                            "x-enum-varnames": [
-                                "ANTHROPIC",
-                                "OPENAI",
-                                "OPENROUTER",
-                                "OLLAMA",
-                                "GOOGLE",
-                                "MISTRAL",
-                                "CUSTOM",
-                                "UNKNOWN",
-                            ],
-                            "x-enum-descriptions": [
-                                "Anthropic (Claude models)",
-                                "OpenAI (GPT models)",
-                                "OpenRouter (multi-provider routing)",
-                                "Ollama (local/self-hosted)",
-                                "Google (Gemini models)",
-                                "Mistral AI",
-                                "Custom or unrecognized provider",
-                                "Provider not reported",
-                            ],
-                        },
-                        "estimated_input_tokens": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 10000000,
-                            "description": "Pre-task input token estimate.",
-                        },
-                        "estimated_output_tokens": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 10000000,
-                            "description": "Pre-task output token estimate.",
-                        },
-                        "actual_input_tokens": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 10000000,
-                            "description": "Actual input tokens consumed.",
-                        },
-                        "actual_output_tokens": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 10000000,
-                            "description": "Actual output tokens generated.",
-                        },
-                        "estimated_cost_usd_micros": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 100000000,
-                            "description": "Estimated cost in microdollars (1 USD = 1,000,000).",
-                        },
-                        "actual_cost_usd_micros": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 100000000,
-                            "description": "Actual cost in microdollars (1 USD = 1,000,000).",
-                        },
-                        "quality_gate_passed": {
-                            "type": "boolean",
-                            "description": "Whether all quality gates passed.",
-                        },
-                        "quality_gates_run": {
-                            "type": "array",
-                            "items": {
-                                "type": "string",
-                                "description": "A quality gate run on the task's result.",
-                                "enum": [
-                                    "build",
-                                    "lint",
-                                    "test",
-                                    "coverage",
-                                    "typecheck",
-                                    "security",
-                                ],
-                                "x-enum-varnames": [
-                                    "BUILD",
-                                    "LINT",
-                                    "TEST",
-                                    "COVERAGE",
-                                    "TYPECHECK",
-                                    "SECURITY",
-                                ],
-                                "x-enum-descriptions": [
-                                    "Code compiles/builds",
-                                    "Linter passes",
-                                    "Tests pass",
-                                    "Coverage meets threshold",
-                                    "Type checker passes",
-                                    "Security scan passes",
-                                ],
-                            },
-                            "default": [],
-                            "description": "Gates executed.",
-                        },
-                        "quality_gates_failed": {
-                            "type": "array",
-                            "items": {
-                                "type": "string",
-                                "description": "A quality gate run on the task's result.",
-                                "enum": [
-                                    "build",
-                                    "lint",
-                                    "test",
-                                    "coverage",
-                                    "typecheck",
-                                    "security",
-                                ],
-                                "x-enum-varnames": [
-                                    "BUILD",
-                                    "LINT",
-                                    "TEST",
-                                    "COVERAGE",
-                                    "TYPECHECK",
-                                    "SECURITY",
-                                ],
-                                "x-enum-descriptions": [
-                                    "Code compiles/builds",
-                                    "Linter passes",
-                                    "Tests pass",
-                                    "Coverage meets threshold",
-                                    "Type checker passes",
-                                    "Security scan passes",
-                                ],
-                            },
-                            "default": [],
-                            "description": "Gates that failed.",
-                        },
-                        "context_compactions": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 100,
-                            "description": "Context compaction events during the task.",
-                        },
-                        "context_rotations": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 50,
-                            "description": "Agent session rotations during the task.",
-                        },
-                        "context_utilization_final": {
-                            "type": "number",
-                            "minimum": 0.0,
-                            "maximum": 1.0,
-                            "description": "Final context usage ratio.",
-                        },
-                        "outcome": {
-                            "type": "string",
-                            "description": "Final task result.",
-                            "enum": ["success", "failure", "partial", "timeout"],
-                            "x-enum-varnames": [
-                                "SUCCESS",
-                                "FAILURE",
-                                "PARTIAL",
-                                "TIMEOUT",
-                            ],
-                            "x-enum-descriptions": [
-                                "Task completed, all quality gates passed",
-                                "Task failed after all retries",
-                                "Task partially completed",
-                                "Task exceeded time or token budget",
-                            ],
-                        },
-                        "retry_count": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 20,
-                            "description": "Retries before the final outcome.",
-                        },
-                        "language": {
-                            "type": ["string", "null"],
-                            "maxLength": 30,
-                            "default": None,
-                            "description": "Primary programming language.",
-                        },
-                        "repo_size_category": {
-                            "anyOf": [
-                                {
-                                    "type": "string",
-                                    "description": "Repository size bucket, by approximate lines of code.",
-                                    "enum": [
-                                        "tiny",
-                                        "small",
-                                        "medium",
-                                        "large",
-                                        "huge",
-                                    ],
-                                    "x-enum-varnames": [
-                                        "TINY",
-                                        "SMALL",
-                                        "MEDIUM",
-                                        "LARGE",
-                                        "HUGE",
-                                    ],
-                                    "x-enum-descriptions": [
-                                        "< 1,000 LOC: scripts, single-file projects",
-                                        "1,000-10,000 LOC: small libraries, tools",
-                                        "10,000-100,000 LOC: standard applications",
-                                        "100,000-1,000,000 LOC: large applications, monorepos",
-                                        "> 1,000,000 LOC: enterprise codebases",
-                                    ],
-                                },
-                                {"type": "null"},
-                            ],
-                            "default": None,
-                            "description": "Repository size bucket.",
-                        },
-                    },
-                },
-                rule="additionalProperties",
+                + " properties"
             )
     return data

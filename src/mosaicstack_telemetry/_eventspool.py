@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
+from mosaicstack_telemetry._config import ENV_ENABLED, parse_enabled
 from mosaicstack_telemetry._defaults import BUILDER_DEFAULTS
 from mosaicstack_telemetry._eventjson import event_json
+from mosaicstack_telemetry._ids import new_event_id_text
 from mosaicstack_telemetry._spool import Spool
 
 #: The builder's defaults a missing field takes (`event_id` and `timestamp` are fresh instead).
@@ -35,6 +37,10 @@ class EventSpool:
 
     def __init__(self, path: str | os.PathLike[str], max_events: int = 100_000) -> None:
         self._spool = Spool(path, max_events)
+        enabled = os.environ.get(ENV_ENABLED, "").strip()
+        #: False when `MOSAIC_TELEMETRY_ENABLED` turns telemetry off (read now, as
+        #: `TelemetryConfig` reads it): then nothing is validated or stored, no file is made.
+        self.enabled = parse_enabled(enabled) if enabled else True
         #: Events that `add()` calls of this object evicted, the oldest first, to stay within
         #: `max_events` (`TelemetryClient.stats().dropped["spool_evicted"]` counts the same).
         self.evicted = 0
@@ -46,8 +52,11 @@ class EventSpool:
         them); a missing one takes `EventBuilder`'s default, a missing `event_id` and
         `timestamp` are fresh. Raises pydantic's `ValidationError` (a `ValueError`), with the
         model's messages, when they are not a valid event, and `sqlite3.Error` or `OSError`
-        when the file cannot be written.
+        when the file cannot be written. With telemetry disabled it returns the event's id
+        (fresh when it has none) and does nothing else.
         """
+        if not self.enabled:  # the kill switch: as `track()`, a silent no-op
+            return str(fields.get("event_id") or new_event_id_text())
         data = {**_DEFAULTS, **fields}
         written = event_json(data)
         if written is None:  # not plain JSON, or not valid: the model decides, and says why
@@ -59,8 +68,9 @@ class EventSpool:
         return written[0]
 
     def count(self) -> int:
-        """How many events the spool holds (those of every process sharing it)."""
-        return self._spool.count()
+        """How many events the spool holds (those of every process sharing it); 0 when
+        disabled."""
+        return self._spool.count() if self.enabled else 0
 
     def close(self) -> None:
         """Close the file (a later call opens it again)."""

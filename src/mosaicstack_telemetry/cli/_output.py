@@ -9,9 +9,10 @@ own local server on purpose: the user needs it to connect.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 #: Any run of 64 hex digits looks like a key: scrubbed from everything the CLI prints.
 _KEYLIKE = re.compile(r"[0-9a-fA-F]{64}")
@@ -46,8 +47,50 @@ def out(message: str) -> None:
     print(scrub(message))
 
 
+_width: list[int] = []
+
+
+def _columns() -> int:
+    """The terminal's width as `shutil.get_terminal_size().columns` reads it (`COLUMNS`, then
+    stdout's terminal, else 80), without importing shutil and the compression modules it
+    imports: argparse asks for it on every `add_argument`, so every run would pay for them.
+    Read once: a command's parser is built in a moment."""
+    if _width:
+        return _width[0]
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    _width.append(columns if columns > 0 else 80)
+    return _width[0]
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, its width from `_columns()` (what argparse itself would use)."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        super().__init__(
+            prog, indent_increment, max_help_position, _columns() - 2 if width is None else width
+        )
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, with its error messages scrubbed: a mistyped command line may hold the key."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
