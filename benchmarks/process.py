@@ -56,7 +56,7 @@ def _env(spool: str) -> dict[str, str]:
     return env
 
 
-def _compiled() -> None:
+def compile_sdk() -> None:
     """Bytecode for every module, as an installed wheel has it (`PYTHONDONTWRITEBYTECODE`
     would otherwise make every run compile the modules changed since the last install)."""
     for folder in (ROOT / "src", ROOT / "generated"):
@@ -94,7 +94,7 @@ def _spread(values: Sequence[float]) -> str:
 def bench_cli(scale: Scale) -> list[Result]:
     """`mosaic-telemetry track` (one event into the spool) and `flush` with an empty spool,
     each against `python -c pass` in the same rounds."""
-    _compiled()
+    compile_sdk()
     runs = max(scale.import_runs, 1)
     cli = str(BIN / "mosaic-telemetry")
     with tempfile.TemporaryDirectory() as tmp:
@@ -133,7 +133,7 @@ def bench_cli(scale: Scale) -> list[Result]:
 
 def bench_import_process(scale: Scale) -> list[Result]:
     """The import line as a whole process against `import posthog`, and the first event."""
-    _compiled()
+    compile_sdk()
     runs = max(scale.import_runs, 1)
     with tempfile.TemporaryDirectory() as tmp:
         env = _env("")

@@ -75,7 +75,10 @@ class TaskCompletionEvent(_gen.TaskCompletionEvent):
         # datetime.now() meant. Already UTC (every default, most callers): nothing to do.
         if value.tzinfo is timezone.utc:
             return value
-        return value.astimezone(timezone.utc)
+        try:
+            return value.astimezone(timezone.utc)
+        except OverflowError:  # 9999-12-31T23:59:59-01:00: a ValidationError, not a crash
+            raise ValueError("the time in UTC is beyond the year 9999") from None
 
 
 def _is_none(value: object) -> bool:

@@ -123,12 +123,12 @@ def test_the_spool_holds_what_the_model_makes_or_raises_its_errors(
     try:
         expected: TaskCompletionEvent | None = TaskCompletionEvent.model_validate(data)
     except ValidationError as exc:
-        expected, errors = None, exc.errors()
+        expected, errors = None, exc.errors(include_context=False)
     with EventSpool(path) as spool:
         if expected is None:
             with pytest.raises(ValidationError) as info:
                 spool.add(fields)
-            assert info.value.errors() == errors
+            assert info.value.errors(include_context=False) == errors
             return
         event_id = spool.add(fields)
         (body,) = [row[0] for row in sqlite3.connect(path).execute("SELECT body FROM events")]
