@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import _peers, e2e, faults, micro, system
+from benchmarks import _peers, e2e, faults, micro, process, system
 from benchmarks._common import FULL, QUICK, SMOKE, Result, Scale
 
 RESULTS = Path(__file__).with_name("results.md")
@@ -27,7 +27,7 @@ NOTES_MARKER = "<!-- notes: kept by benchmarks/run.py; edit below -->"
 
 Bench = Callable[[Scale], "Result | list[Result]"]
 #: In the order of the table (issue 7's numbering, then issue 8's spool rows, then issue 12's
-#: delivery under faults).
+#: delivery under faults, then issue 16's whole processes).
 BENCHMARKS: dict[str, Bench] = {
     "track": micro.bench_track,
     "build_track": micro.bench_build_and_track,
@@ -43,6 +43,8 @@ BENCHMARKS: dict[str, Bench] = {
     "spool_latency": e2e.bench_spool_latency,
     "faults": faults.bench_drained,
     "down": faults.bench_down,
+    "cli": process.bench_cli,
+    "import_process": process.bench_import_process,
 }
 
 
@@ -131,6 +133,8 @@ queue (no consumer thread) for the in-process rows, and sends to a minimal loopb
 the end-to-end row, the same endpoint our SDK sends to. In the fault rows each SDK runs in a
 process of its own with its defaults (ours with a queue of 5,000) against a loopback fault
 server that injects the same seeded fault sequence into both (`benchmarks/_faultsink.py`).
+The whole-process rows (`benchmarks/process.py`) time each command from start to exit, ours
+and its baseline in alternation, with the SDK's bytecode compiled as an install leaves it.
 
 """
     RESULTS.write_text(body + NOTES_MARKER + (notes or "\n"))

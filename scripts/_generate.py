@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = "openapi/telemetry-v1.yaml"
@@ -26,6 +27,7 @@ INIT = f'''{HEADER}
 
 models: pydantic v2 models (datamodel-code-generator).
 client: the low-level httpx client (openapi-python-client).
+event_schema: the event's JSON Schema and a validator of it in plain Python (fastjsonschema).
 """
 '''
 
@@ -64,6 +66,73 @@ def open_enums_as_strings(contract: Path, dest: Path) -> Path:
     return dest
 
 
+#: fastjsonschema's generated code imports its exception classes from fastjsonschema, whose
+#: import costs more than the whole validator; the module defines them instead, so it imports
+#: nothing but `re` and fastjsonschema stays a generation-time tool.
+_FJS_IMPORT = "from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException"
+_FJS_EXCEPTIONS = '''
+
+class JsonSchemaValueException(ValueError):
+    """Where the data breaks the schema (the same fields as fastjsonschema's exception)."""
+
+    def __init__(self, message, value=None, name=None, definition=None, rule=None):
+        super().__init__(message)
+        self.message, self.value, self.name = message, value, name
+        self.definition, self.rule = definition, rule
+
+
+class JsonSchemaValuesException(JsonSchemaValueException):
+    """Several failures at once (not raised by this schema's validator)."""
+'''
+
+
+def _inline_refs(node: object, schemas: dict[str, Any]) -> object:
+    """`node` with every `#/components/schemas/X` reference replaced by X itself."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            return _inline_refs(schemas[ref.rsplit("/", 1)[1]], schemas)
+        return {k: _inline_refs(v, schemas) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline_refs(v, schemas) for v in node]
+    return node
+
+
+def event_schema(contract: Path, dest: Path) -> None:
+    """The event's JSON Schema from the contract (references inlined) and its validator.
+
+    `mosaic-telemetry track` validates an event against this before it writes the spool, without
+    pydantic (whose import alone costs more than the whole command may take; issue 16). The
+    validator is fastjsonschema's generated code: it fills in no defaults (`use_default=False`),
+    checks the `uuid` and `date-time` formats, and raises plain messages (the caller asks the
+    model for its own when an event is invalid).
+    """
+    import fastjsonschema
+    import yaml
+
+    doc = yaml.safe_load(contract.read_text(encoding="utf-8"))
+    schemas = doc["components"]["schemas"]
+    schema = _inline_refs(schemas["TaskCompletionEvent"], schemas)
+    assert isinstance(schema, dict)
+    code = fastjsonschema.compile_to_code(schema, use_default=False, detailed_exceptions=False)
+    if _FJS_IMPORT not in code:
+        sys.exit(
+            "fastjsonschema's generated code changed: update _FJS_IMPORT in scripts/_generate.py"
+        )
+    code = code.replace(_FJS_IMPORT, _FJS_EXCEPTIONS)
+    dest.write_text(
+        f'''{HEADER}
+"""The contract's `TaskCompletionEvent` as JSON Schema, and `validate(data)` raising
+`JsonSchemaValueException` where `data` breaks it (fastjsonschema's generated code)."""
+# ruff: noqa
+
+#: components.schemas.TaskCompletionEvent of the contract, every reference inlined.
+SCHEMA = {schema!r}
+
+{code}'''
+    )
+
+
 def generate(out: Path) -> None:
     """Write the whole generated package into `out` (which must not exist)."""
     env = dict(os.environ)
@@ -91,6 +160,19 @@ def generate(out: Path) -> None:
             "--output-path",
             str(out / "client"),
             "--fail-on-warning",
+        ],
+        env,
+    )
+    event_schema(ROOT / CONTRACT, out / "event_schema.py")
+    _run(
+        [
+            _bin("ruff"),
+            "format",
+            "--isolated",
+            "--target-version",
+            "py310",
+            "--quiet",
+            str(out / "event_schema.py"),
         ],
         env,
     )

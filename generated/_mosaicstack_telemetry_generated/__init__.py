@@ -3,4 +3,5 @@
 
 models: pydantic v2 models (datamodel-code-generator).
 client: the low-level httpx client (openapi-python-client).
+event_schema: the event's JSON Schema and a validator of it in plain Python (fastjsonschema).
 """

@@ -30,6 +30,7 @@ class TaskCompletionEvent(BaseModel):
     """
 
     model_config = ConfigDict(
+        defer_build=True,
         extra="forbid",
     )
     instance_id: Annotated[
@@ -133,6 +134,7 @@ class BatchEventRequest(BaseModel):
     """
 
     model_config = ConfigDict(
+        defer_build=True,
         extra="forbid",
     )
     events: Annotated[
@@ -146,6 +148,9 @@ class BatchEventResult(BaseModel):
     The server's verdict on one event of a batch.
     """
 
+    model_config = ConfigDict(
+        defer_build=True,
+    )
     index: Annotated[
         int | None,
         Field(
@@ -179,6 +184,9 @@ class BatchEventResponse(BaseModel):
     Response of `POST /v1/events/batch`.
     """
 
+    model_config = ConfigDict(
+        defer_build=True,
+    )
     accepted: Annotated[
         int, Field(description="Count of events stored by this request.", ge=0)
     ]
@@ -202,6 +210,7 @@ class PredictionQuery(BaseModel):
     """
 
     model_config = ConfigDict(
+        defer_build=True,
         extra="forbid",
     )
     task_type: TaskType
@@ -223,6 +232,7 @@ class PredictionBatchRequest(BaseModel):
     """
 
     model_config = ConfigDict(
+        defer_build=True,
         extra="forbid",
     )
     queries: Annotated[
@@ -236,6 +246,9 @@ class TokenDistribution(BaseModel):
     Percentiles of a token count.
     """
 
+    model_config = ConfigDict(
+        defer_build=True,
+    )
     p10: Annotated[int, Field(description="10th percentile.", ge=0)]
     p25: Annotated[int, Field(description="25th percentile.", ge=0)]
     median: Annotated[int, Field(description="50th percentile (median).", ge=0)]
@@ -248,6 +261,9 @@ class CorrectionFactors(BaseModel):
     Ratios of actual to estimated tokens (above 1.0, estimates were too low).
     """
 
+    model_config = ConfigDict(
+        defer_build=True,
+    )
     input: Annotated[
         float, Field(description="Ratio of actual to estimated input tokens.", ge=0.0)
     ]
@@ -261,6 +277,9 @@ class QualityPrediction(BaseModel):
     Gate pass rate and success rate.
     """
 
+    model_config = ConfigDict(
+        defer_build=True,
+    )
     gate_pass_rate: Annotated[
         float,
         Field(
@@ -280,6 +299,9 @@ class PredictionData(BaseModel):
     A prediction computed from matched events.
     """
 
+    model_config = ConfigDict(
+        defer_build=True,
+    )
     input_tokens: TokenDistribution
     output_tokens: TokenDistribution
     cost_usd_micros: Annotated[
@@ -303,6 +325,9 @@ class PredictionMetadata(BaseModel):
     How a prediction was made.
     """
 
+    model_config = ConfigDict(
+        defer_build=True,
+    )
     sample_size: Annotated[
         int, Field(description="Number of events used to compute the prediction.", ge=0)
     ]
@@ -336,6 +361,9 @@ class PredictionResponse(BaseModel):
     The prediction for one query.
     """
 
+    model_config = ConfigDict(
+        defer_build=True,
+    )
     prediction: Annotated[
         PredictionData | None,
         Field(description="The prediction, or null when no data is available."),
@@ -348,6 +376,9 @@ class PredictionBatchResponse(BaseModel):
     Response of `POST /v1/predictions/batch`.
     """
 
+    model_config = ConfigDict(
+        defer_build=True,
+    )
     results: Annotated[
         list[PredictionResponse],
         Field(description="One response per query, in request order."),
@@ -359,6 +390,9 @@ class ValidationErrorItem(BaseModel):
     One validation failure.
     """
 
+    model_config = ConfigDict(
+        defer_build=True,
+    )
     loc: Annotated[
         list[str | int],
         Field(
@@ -379,6 +413,9 @@ class ErrorResponse(BaseModel):
     The body of every error response; its size is bounded whatever the request held.
     """
 
+    model_config = ConfigDict(
+        defer_build=True,
+    )
     detail: Annotated[
         str | list[ValidationErrorItem],
         Field(

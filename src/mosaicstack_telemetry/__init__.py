@@ -6,12 +6,12 @@ that installs the SDK, and `python -m mosaicstack_telemetry.server` needs none o
 so neither pays for pydantic, httpx and the models until something asks for them.
 """
 
-import importlib as _importlib
-import typing as _typing
-
 from mosaicstack_telemetry._version import __version__
 
-if _typing.TYPE_CHECKING:
+# `typing.TYPE_CHECKING` without importing typing (a few ms of a CLI run that needs none of it):
+# type checkers treat any name TYPE_CHECKING as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
     from mosaicstack_telemetry._builder import EventBuilder
     from mosaicstack_telemetry._cache import PredictionCache
     from mosaicstack_telemetry._client import TelemetryClient
@@ -29,6 +29,7 @@ if _typing.TYPE_CHECKING:
         TaskType,
     )
     from mosaicstack_telemetry._errors import DeliveryError, TelemetryError
+    from mosaicstack_telemetry._eventspool import EventSpool
     from mosaicstack_telemetry._models import (
         BatchEventRequest,
         BatchEventResponse,
@@ -44,6 +45,7 @@ if _typing.TYPE_CHECKING:
     )
     from mosaicstack_telemetry._queue import EventQueue
     from mosaicstack_telemetry._stats import FlushResult, TelemetryStats
+del TYPE_CHECKING
 
 # Each public name and the private module that defines it.
 _EXPORTS = {
@@ -56,6 +58,7 @@ _EXPORTS = {
     "DeliveryError": "_errors",
     "EventBuilder": "_builder",
     "EventQueue": "_queue",
+    "EventSpool": "_eventspool",
     "EventStatus": "_enums",
     "FlushResult": "_stats",
     "Harness": "_enums",
@@ -89,6 +92,7 @@ __all__ = [
     "DeliveryError",
     "EventBuilder",
     "EventQueue",
+    "EventSpool",
     "EventStatus",
     "FlushResult",
     "Harness",
@@ -118,7 +122,9 @@ def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(_importlib.import_module(f"{__name__}.{module}"), name)
+    from importlib import import_module
+
+    value = getattr(import_module(f"{__name__}.{module}"), name)
     globals()[name] = value  # later lookups are plain attribute reads
     return value
 

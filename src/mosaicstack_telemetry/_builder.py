@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from mosaicstack_telemetry._defaults import BUILDER_DEFAULTS as _DEFAULTS
 from mosaicstack_telemetry._enums import (
     Complexity,
     Harness,
@@ -16,38 +17,23 @@ from mosaicstack_telemetry._enums import (
     RepoSizeCategory,
     TaskType,
 )
-from mosaicstack_telemetry._models import TaskCompletionEvent, _utc_now, new_event_id
+from mosaicstack_telemetry._ids import utc_now as _utc_now
+from mosaicstack_telemetry._models import TaskCompletionEvent, new_event_id
 
-#: Every field `build()` passes, with its default. `event_id` / `timestamp` None: fresh per build.
-#: The same keys as ever, so `model_fields_set` of a built event is unchanged.
-_DEFAULTS: dict[str, Any] = {
-    "instance_id": None,
-    "event_id": None,
-    "timestamp": None,
-    "task_duration_ms": 0,
-    "task_type": TaskType.UNKNOWN,
-    "complexity": Complexity.MEDIUM,
-    "harness": Harness.UNKNOWN,
-    "model": "unknown",
-    "provider": Provider.UNKNOWN,
-    "estimated_input_tokens": 0,
-    "estimated_output_tokens": 0,
-    "actual_input_tokens": 0,
-    "actual_output_tokens": 0,
-    "estimated_cost_usd_micros": 0,
-    "actual_cost_usd_micros": 0,
-    "quality_gate_passed": False,
-    "quality_gates_run": [],  # never mutated: quality() replaces it, pydantic copies it
-    "quality_gates_failed": [],
-    "context_compactions": 0,
-    "context_rotations": 0,
-    "context_utilization_final": 0.0,
-    "outcome": Outcome.FAILURE,
-    "retry_count": 0,
-    "language": None,
-    "repo_size_category": None,
-}
-_validate = TaskCompletionEvent.model_validate
+
+def _first_validate(data: dict[str, Any]) -> TaskCompletionEvent:
+    """The event's validator, bound on the first `build()`: the model is built then
+    (`defer_build`), not when the builder is imported."""
+    global _validate  # noqa: PLW0603  # once, on the first build()
+    TaskCompletionEvent.model_rebuild()  # builds the deferred model; a no-op once built
+    # The model's own validator, without `model_validate`'s keyword handling around it (a tenth
+    # of a build): the same validation, the same errors.
+    _validate = TaskCompletionEvent.__pydantic_validator__.validate_python
+    event: TaskCompletionEvent = _validate(data)
+    return event
+
+
+_validate: Callable[[dict[str, Any]], TaskCompletionEvent] = _first_validate
 
 
 class EventBuilder:
@@ -57,8 +43,8 @@ class EventBuilder:
     current time, so one builder can serve as a template for many events.
 
     The values live in one dict keyed by the model's field names: creating a builder is one
-    dict copy and `build()` hands a copy straight to pydantic, which keeps the whole chain
-    within 1.3x of `TaskCompletionEvent.model_validate` (see benchmarks/results.md).
+    dict copy and `build()` hands a copy straight to the model's validator (see
+    benchmarks/results.md for how it compares with `TaskCompletionEvent.model_validate`).
     """
 
     __slots__ = ("_data", "_prices")

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 import re
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
-from urllib.parse import urlsplit
 
 from mosaicstack_telemetry._errors import DeliveryError
 from mosaicstack_telemetry._version import __version__
@@ -22,6 +19,9 @@ BeforeSend = Callable[[Any], Any]
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _HEX = frozenset("0123456789abcdefABCDEF")
+#: http(s)://host[:port][/path]: a URL `_url_problem` accepts at a glance.
+_SIMPLE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::([0-9]{1,5}))?(?:/[!-~]*)?")
+_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 #: The spellings of `MOSAIC_TELEMETRY_ENABLED` (any case); anything else disables, with a warning.
 _TRUTHY = frozenset({"1", "true", "yes", "on"})
 _FALSY = frozenset({"0", "false", "no", "off"})
@@ -56,6 +56,8 @@ def parse_enabled(raw: str) -> bool:
     if value in _TRUTHY:
         return True
     if value not in _FALSY and raw not in _warned_values:
+        import logging
+
         _warned_values.add(raw)
         logging.getLogger("mosaicstack_telemetry").warning(
             "%s=%r is not a recognised value (1/true/yes/on or 0/false/no/off): "
@@ -88,6 +90,11 @@ def _key_problem(key: object) -> str | None:
 
 
 def _url_problem(url: str) -> str | None:
+    simple = _SIMPLE_URL.fullmatch(url)
+    if simple and int(simple.group(1) or 0) <= 65535:
+        return None  # what the checks below accept, without importing urllib (every CLI run)
+    from urllib.parse import urlsplit
+
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  # raises ValueError for a port out of range or not a number
@@ -292,6 +299,10 @@ def is_loopback(url: str) -> bool:
 
 
 def _is_uuid(value: object) -> bool:
+    if isinstance(value, str) and _CANONICAL_UUID.fullmatch(value):
+        return True  # what uuid.UUID() accepts, without importing uuid (the CLI's every run)
+    import uuid
+
     if isinstance(value, uuid.UUID):
         return True
     if not isinstance(value, str) or not value:

@@ -22,14 +22,9 @@ from _mosaicstack_telemetry_generated import models as _gen
 from pydantic import ConfigDict, Field, TypeAdapter, field_validator
 from pydantic.fields import FieldInfo
 
+from mosaicstack_telemetry._ids import V4_CLEAR, V4_SET, utc_now
 
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-# RFC 4122 version 4: the version nibble 4, the variant bits 10.
-_V4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
-_V4_SET = (0x8000 << 48) | (0x4000 << 64)
+_utc_now = utc_now
 _new_object = object.__new__
 _set_slot = object.__setattr__
 
@@ -38,7 +33,7 @@ def _fast_uuid4() -> UUID:
     """`uuid.uuid4()` without `UUID.__init__`'s argument checks: the same 16 random bytes from
     `os.urandom` and the same bits, in half the time (it is a third of building an event)."""
     value = _new_object(UUID)
-    _set_slot(value, "int", int.from_bytes(os.urandom(16), "big") & _V4_CLEAR | _V4_SET)
+    _set_slot(value, "int", int.from_bytes(os.urandom(16), "big") & V4_CLEAR | V4_SET)
     _set_slot(value, "is_safe", SafeUUID.unknown)
     return value
 
@@ -80,7 +75,10 @@ class TaskCompletionEvent(_gen.TaskCompletionEvent):
         # datetime.now() meant. Already UTC (every default, most callers): nothing to do.
         if value.tzinfo is timezone.utc:
             return value
-        return value.astimezone(timezone.utc)
+        try:
+            return value.astimezone(timezone.utc)
+        except OverflowError:  # 9999-12-31T23:59:59-01:00: a ValidationError, not a crash
+            raise ValueError("the time in UTC is beyond the year 9999") from None
 
 
 def _is_none(value: object) -> bool:
@@ -145,19 +143,28 @@ class BatchEventRequest(_gen.BatchEventRequest):
     ]
 
 
-_EVENTS = TypeAdapter(list[TaskCompletionEvent])
-_EVENT = TypeAdapter(TaskCompletionEvent)
+# Made on first use: a TypeAdapter builds its serializer when created, and the models are
+# built on first use too (`defer_build`), so importing this module builds nothing.
+_adapters: dict[str, TypeAdapter[Any]] = {}
+
+
+def _adapter(name: str) -> TypeAdapter[Any]:
+    adapter = _adapters.get(name)
+    if adapter is None:
+        kind = list[TaskCompletionEvent] if name == "events" else TaskCompletionEvent
+        adapter = _adapters[name] = TypeAdapter(kind)
+    return adapter
 
 
 def dump_events_body(events: Sequence[TaskCompletionEvent]) -> bytes:
     """The body of `POST /v1/events/batch`, straight from pydantic to JSON bytes (fields at
     their default left out, see `OMITTED_AT_DEFAULT`)."""
-    return b'{"events":' + _EVENTS.dump_json(list(events)) + b"}"
+    return b'{"events":' + _adapter("events").dump_json(list(events)) + b"}"
 
 
 def dump_event(event: TaskCompletionEvent) -> bytes:
     """One event's JSON exactly as a batch body carries it (the spool stores this)."""
-    return _EVENT.dump_json(event)
+    return _adapter("event").dump_json(event)
 
 
 BatchEventResponse = _gen.BatchEventResponse

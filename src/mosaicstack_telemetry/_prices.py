@@ -43,6 +43,11 @@ def cost_usd_micros(
     `actual_input_tokens` does); the cache counts, when known, are priced at their own rates.
     Raises `ImportError` when genai-prices is not installed: the caller decides how loud that is.
     """
+    if not (input_tokens or output_tokens or cache_read_tokens or cache_write_tokens):
+        # Nothing to price: a per-request fee alone (a few models have one) is not the task's
+        # cost. The CLI relies on this to skip loading genai-prices for an event without tokens.
+        logger.debug("No price for %r: the event has no tokens", model)
+        return None
     from genai_prices import Usage, calc_price
 
     provider = str(provider or "").lower()

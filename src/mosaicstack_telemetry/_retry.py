@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 30.0
@@ -64,6 +63,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     value = value.strip()
     if value.isdigit():
         return min(float(value), RETRY_AFTER_CAP) if len(value) < 10 else RETRY_AFTER_CAP
+    from email.utils import parsedate_to_datetime  # issue 16: not at import (a few ms)
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):

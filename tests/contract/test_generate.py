@@ -125,12 +125,14 @@ def test_generate_check_detects_a_changed_contract(tmp_path: Path) -> None:
     assert any(line.startswith("+") and new_text in line for line in changed), result.stdout
     # The diff shows this change and nothing else: the copy regenerates exactly as the repo does.
     assert all(old_text in line or new_text in line for line in changed), result.stdout
-    # It names the files the description reaches: the models, the client's model, the copy.
+    # It names the files the description reaches: the models, the client's model, the copy,
+    # and the event's JSON Schema (the CLI's validator, issue 16).
     touched = {line.split("/", 2)[-1] for line in diff if line.startswith("+++ ")}
     assert touched == {
         "models.py",
         "client/models/task_completion_event.py",
         "telemetry-v1.yaml",
+        "event_schema.py",
     }, touched
     # --check only reports: the copy's generated/ is left as it was.
     assert generated_files(copy / "generated") == before

@@ -51,7 +51,8 @@ REFERENCE_NAMES = [
 ]
 # Beyond the reference, each documented: the types of `stats()` and `flush()` (README, "Beyond
 # the reference"), what `on_error` receives, the open enums of the answers (contract 1.1), and
-# the version the reference states ("SDK version: 0.1.0").
+# `EventSpool` (a short-lived process's way into the spool), and the version the reference states
+# ("SDK version: 0.1.0").
 ADDITIONS = [
     "TelemetryStats",
     "FlushResult",
@@ -59,6 +60,7 @@ ADDITIONS = [
     "Confidence",
     "EventStatus",
     "RejectionCode",
+    "EventSpool",  # events into the spool without a client (docs/lifecycle.md, issue 16)
     "__version__",
 ]
 PACKAGES = ("mosaicstack_telemetry", "_mosaicstack_telemetry_generated")

@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mosaicstack_telemetry.cli import _settings
-from mosaicstack_telemetry.cli._output import err, out, show_attempts
+from mosaicstack_telemetry.cli._output import ensure_logging, err, out, show_attempts
 
 if TYPE_CHECKING:
     from mosaicstack_telemetry import FlushResult
@@ -54,17 +53,65 @@ class Progress:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mosaicstack_telemetry import FlushResult, TelemetryClient
-
     eff = _settings.required(args)
     if _settings.disabled(eff):
         return 0
+    if spool_is_empty(eff.config.spool_path):  # nothing to send: no client, no network
+        summarize(args, 0, 0, 0, 0, None)
+        return 0
+    return deliver(args, eff)
+
+
+def spool_is_empty(path: str) -> bool:
+    """Whether the spool holds no event (False when it cannot be read: the client says why)."""
+    from mosaicstack_telemetry import EventSpool
+
+    spool = EventSpool(path)
+    try:
+        return spool.count() == 0
+    except Exception:
+        return False
+    finally:
+        spool.close()
+
+
+def summarize(
+    args: argparse.Namespace,
+    sent: int,
+    rejected: int,
+    dropped: int,
+    remaining: int,
+    last_error: str | None,
+) -> None:
+    """The summary line (or JSON object) on stdout; what remains, and why, on stderr."""
+    if args.json:
+        summary: dict[str, Any] = {
+            "sent": sent,
+            "rejected": rejected,
+            "dropped": dropped,
+            "remaining": remaining,
+            "last_error": last_error if remaining else None,
+        }
+        out(json.dumps(summary))
+    else:
+        out(f"sent {sent}, rejected {rejected}, dropped {dropped}, remaining {remaining}")
+        if remaining:
+            err(f"mosaic-telemetry: {remaining} events remain ({last_error})")
+
+
+def deliver(args: argparse.Namespace, eff: _settings.Effective) -> int:
+    """The spool's events through a client, with progress and every attempt shown."""
+    from mosaicstack_telemetry import FlushResult, TelemetryClient
+
+    ensure_logging()
     client = TelemetryClient(eff.config)
     total = client.stats().spooled
     show = args.progress
     if show is None:
         show = sys.stderr.isatty() or total >= PROGRESS_THRESHOLD
     show_attempts()
+    import threading
+
     results: list[FlushResult] = []
     worker = threading.Thread(
         target=lambda: results.append(client.flush(timeout=args.timeout)), daemon=True
@@ -82,22 +129,9 @@ def run(args: argparse.Namespace) -> int:
             progress.end(total - result.remaining)
     finally:
         client.close()
-    if args.json:
-        summary: dict[str, Any] = {
-            "sent": result.sent,
-            "rejected": result.rejected,
-            "dropped": result.dropped,
-            "remaining": result.remaining,
-            "last_error": stats.last_error if result.remaining else None,
-        }
-        out(json.dumps(summary))
-    else:
-        out(
-            f"sent {result.sent}, rejected {result.rejected}, dropped {result.dropped}, "
-            f"remaining {result.remaining}"
-        )
-        if result.remaining:
-            err(f"mosaic-telemetry: {result.remaining} events remain ({stats.last_error})")
+    summarize(
+        args, result.sent, result.rejected, result.dropped, result.remaining, stats.last_error
+    )
     return 1 if result.remaining else 0
 
 

@@ -1,27 +1,39 @@
-"""The parser and the dispatch of `mosaic-telemetry`: one module per command beside this one."""
+"""The parser and the dispatch of `mosaic-telemetry`: one module per command beside this one.
+
+A run imports only the module of its command (`build_parser(command)`): a hook runs `track`
+after every turn of its harness, and each command module's imports are its own cost.
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import sys
 import time
+from importlib import import_module
 
-from mosaicstack_telemetry.cli import (
-    _config,
-    _doctor,
-    _flush,
-    _hook,
-    _hook_install,
-    _predict,
-    _serve,
-    _settings,
-    _track,
-)
-from mosaicstack_telemetry.cli._output import SDK_LOGGER, Parser, UsageError, err, setup_logging
+from mosaicstack_telemetry.cli import _settings
+from mosaicstack_telemetry.cli._output import Parser, UsageError, err, setup_logging
+
+#: Each command and the modules that define it, in the order of `--help`.
+COMMANDS = {
+    "track": ("_track",),
+    "flush": ("_flush",),
+    "predict": ("_predict",),
+    "serve": ("_serve",),
+    "doctor": ("_doctor",),
+    "config": ("_config",),
+    "hook": ("_hook", "_hook_install"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _module(name: str) -> object:
+    return import_module(f"mosaicstack_telemetry.cli.{name}")
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with `command`, only that command's subparser (what parsing a command
+    line of that command needs: the top level names no command but the one it dispatches to)."""
     from mosaicstack_telemetry import __version__
 
     common = Parser(add_help=False)
@@ -37,16 +49,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for module in (_track, _flush, _predict, _serve, _doctor, _config):
-        module.add_parser(sub, common)
-    hook = sub.add_parser(
-        "hook",
-        help="harness hooks: `hook claude-code` (run by Claude Code), `hook install claude-code`",
-        description="Harness integrations.",
-    )
-    hook_sub = hook.add_subparsers(dest="hook_command", metavar="HOOK", parser_class=Parser)
-    _hook.add_parser(hook_sub, common)
-    _hook_install.add_parser(hook_sub, common)
+    for name, modules in COMMANDS.items():
+        if command is not None and name != command:
+            continue
+        if name != "hook":
+            _module(modules[0]).add_parser(sub, common)  # type: ignore[attr-defined]
+            continue
+        hook = sub.add_parser(
+            "hook",
+            help="harness hooks: `hook claude-code` (run by Claude Code), "
+            "`hook install claude-code`",
+            description="Harness integrations.",
+        )
+        hook_sub = hook.add_subparsers(dest="hook_command", metavar="HOOK", parser_class=Parser)
+        for module in modules:
+            _module(module).add_parser(hook_sub, common)  # type: ignore[attr-defined]
     return parser
 
 
@@ -54,9 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; returns its exit code (the console script exits with it)."""
     args_list = sys.argv[1:] if argv is None else list(argv)
     if args_list[:1] == ["serve"]:
+        from mosaicstack_telemetry.cli import _serve
+
         return _serve.run(args_list[1:])
     is_hook = args_list[:2] == ["hook", "claude-code"]
-    parser = build_parser()
+    command = args_list[0] if args_list and args_list[0] in COMMANDS else None
+    parser = build_parser(command)
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:
@@ -66,7 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return 2
-    setup_logging(getattr(args, "verbose", 0))
+    verbose = getattr(args, "verbose", 0)
+    # `track` and `flush` set logging up only on their paths that can log (a client, prices):
+    # before them, only the config logs, and only about a MOSAIC_TELEMETRY_ENABLED it reads.
+    quiet = command in ("track", "flush") and not os.environ.get(_settings.ENV_ENABLED, "").strip()
+    setup_logging(verbose, defer=quiet)
     start = time.monotonic()
     try:
         code: int = args.func(args)
@@ -78,5 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         err(f"mosaic-telemetry {args.command}: unexpected error: {type(exc).__name__}: {exc}")
         return 1
-    logging.getLogger(SDK_LOGGER).debug("%s took %.3f s", args.command, time.monotonic() - start)
+    if verbose > 1:
+        import logging
+
+        from mosaicstack_telemetry.cli._output import SDK_LOGGER
+
+        elapsed = time.monotonic() - start
+        logging.getLogger(SDK_LOGGER).debug("%s took %.3f s", args.command, elapsed)
     return code

@@ -9,16 +9,17 @@ own local server on purpose: the user needs it to connect.
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import re
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 #: Any run of 64 hex digits looks like a key: scrubbed from everything the CLI prints.
 _KEYLIKE = re.compile(r"[0-9a-fA-F]{64}")
 SDK_LOGGER = "mosaicstack_telemetry"
 _state: dict[str, str] = {"key": ""}
-_handlers: list[logging.Handler] = []
+#: The verbosity of a logging set-up put off until something may log (`setup_logging(defer=)`).
+_pending: list[int] = []
 
 
 class UsageError(Exception):
@@ -46,72 +47,80 @@ def out(message: str) -> None:
     print(scrub(message))
 
 
+_width: list[int] = []
+
+
+def _columns() -> int:
+    """The terminal's width as `shutil.get_terminal_size().columns` reads it (`COLUMNS`, then
+    stdout's terminal, else 80), without importing shutil and the compression modules it
+    imports: argparse asks for it on every `add_argument`, so every run would pay for them.
+    Read once: a command's parser is built in a moment."""
+    if _width:
+        return _width[0]
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    _width.append(columns if columns > 0 else 80)
+    return _width[0]
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, its width from `_columns()` (what argparse itself would use)."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        super().__init__(
+            prog, indent_increment, max_help_position, _columns() - 2 if width is None else width
+        )
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, with its error messages scrubbed: a mistyped command line may hold the key."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {scrub(message)}\n")
 
 
-class _Scrub(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = scrub(record.getMessage())
-        record.args = ()
-        return True
+def setup_logging(verbose: int, *, defer: bool = False) -> None:
+    """The SDK's warnings (why a batch failed) on stderr; -v for INFO, -vv for DEBUG.
+
+    `defer`: only when `ensure_logging()` is called, i.e. when something may log. `logging`
+    is a sizeable part of a `track` that logs nothing (it is imported only for the set-up).
+    """
+    _pending.clear()
+    if defer:
+        _pending.append(verbose)
+        return
+    from mosaicstack_telemetry.cli import _logs
+
+    _logs.setup(verbose)
 
 
-class _Formatter(logging.Formatter):
-    """One line per SDK message; tracebacks only with -vv; scrubbed as a whole, tracebacks too."""
-
-    def __init__(self, tracebacks: bool) -> None:
-        super().__init__("mosaic-telemetry: %(levelname)s: %(message)s")
-        self._tracebacks = tracebacks
-
-    def format(self, record: logging.LogRecord) -> str:
-        if record.exc_info and not self._tracebacks:
-            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
-        return scrub(super().format(record))
-
-
-class _Attempts(logging.Filter):
-    """Only the sender's one line per HTTP attempt ("POST <url>: N items, HTTP 503 in ...")."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno == logging.DEBUG and record.getMessage().startswith(("POST ", "GET "))
-
-
-def _add(handler: logging.Handler) -> None:
-    handler.addFilter(_Scrub())
-    logging.getLogger(SDK_LOGGER).addHandler(handler)
-    _handlers.append(handler)
-
-
-def setup_logging(verbose: int) -> None:
-    """The SDK's warnings (why a batch failed) on stderr; -v for INFO, -vv for DEBUG."""
-    log = logging.getLogger(SDK_LOGGER)
-    while _handlers:  # main() may run again in-process (tests): one set of handlers
-        log.removeHandler(_handlers.pop())
-    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setLevel(level)
-    handler.setFormatter(_Formatter(tracebacks=verbose > 1))
-    _add(handler)
-    log.setLevel(level)
+def ensure_logging() -> None:
+    """Set up the logging that `setup_logging(defer=True)` put off (once)."""
+    if _pending:
+        setup_logging(_pending.pop())
 
 
 def show_attempts() -> None:
-    """Print each HTTP attempt as the sender logs it, when stderr is not a terminal.
+    """Print each HTTP attempt as the sender logs it, when stderr is not a terminal."""
+    ensure_logging()
+    from mosaicstack_telemetry.cli import _logs
 
-    A `flush` from cron or a hook is otherwise silent while it retries; on a terminal the
-    progress bar says enough. With -vv the attempts are already shown with the rest.
-    """
-    log = logging.getLogger(SDK_LOGGER)
-    if sys.stderr.isatty() or log.level == logging.DEBUG:
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setLevel(logging.DEBUG)
-    handler.addFilter(_Attempts())
-    handler.setFormatter(logging.Formatter("mosaic-telemetry: %(message)s"))
-    _add(handler)
-    log.setLevel(logging.DEBUG)
+    _logs.show_attempts()

@@ -11,12 +11,13 @@ import argparse
 import os
 import re
 from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mosaicstack_telemetry.cli._output import UsageError, remember_key
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from mosaicstack_telemetry import TelemetryConfig
 
 APP_NAME = "mosaicstack-telemetry"
@@ -50,6 +51,8 @@ _DESTS = {"spool_path": "spool", "request_timeout_seconds": "request_timeout"}
 def default_spool_path() -> Path:
     """The spool in the user's data directory: platformdirs when installed (the `cli` extra),
     else `$XDG_DATA_HOME` or `~/.local/share`."""
+    from pathlib import Path
+
     try:
         import platformdirs
     except ImportError:
@@ -140,6 +143,8 @@ def resolve(args: argparse.Namespace) -> Effective:
     key = getattr(args, "api_key", None)
     key_file = getattr(args, "api_key_file", None)
     if key_file:
+        from pathlib import Path
+
         try:
             key = Path(key_file).expanduser().read_text(encoding="utf-8").strip()
         except OSError as exc:

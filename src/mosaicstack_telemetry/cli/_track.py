@@ -10,14 +10,19 @@ turns that off).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
 from mosaicstack_telemetry.cli import _settings
-from mosaicstack_telemetry.cli._output import SDK_LOGGER, UsageError, err, out, show_attempts
+from mosaicstack_telemetry.cli._output import (
+    SDK_LOGGER,
+    UsageError,
+    ensure_logging,
+    err,
+    out,
+    show_attempts,
+)
 
 if TYPE_CHECKING:
     from mosaicstack_telemetry import TaskCompletionEvent, TelemetryClient
@@ -155,7 +160,12 @@ def price(data: dict[str, Any], cache_read: int = 0, cache_write: int = 0) -> in
     Prices through the builder's public opt-in; without genai-prices installed it says so at
     DEBUG and returns 0 (the CLI prices by default, so a missing extra is not a warning).
     """
+    import importlib.util
+    import logging
+
     from mosaicstack_telemetry import EventBuilder
+
+    ensure_logging()
 
     if importlib.util.find_spec("genai_prices") is None:
         logging.getLogger(SDK_LOGGER).debug(
@@ -203,10 +213,19 @@ def validate(data: dict[str, Any]) -> TaskCompletionEvent:
     try:
         return TaskCompletionEvent.model_validate(data)
     except ValidationError as exc:
-        lines = [
-            f"  {'.'.join(str(p) for p in e['loc']) or '(event)'}: {e['msg']}" for e in exc.errors()
-        ]
-        raise UsageError("invalid event:\n" + "\n".join(lines)) from None
+        raise UsageError(invalid_event(exc)) from None
+
+
+def invalid_event(exc: ValueError) -> str:
+    """pydantic's errors of an event, one line per field."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return f"invalid event: {exc}"
+    lines = [
+        f"  {'.'.join(str(p) for p in e['loc']) or '(event)'}: {e['msg']}" for e in exc.errors()
+    ]
+    return "invalid event:\n" + "\n".join(lines)
 
 
 def spool(client: TelemetryClient, event: TaskCompletionEvent, path: str) -> bool:
@@ -222,12 +241,60 @@ def spool(client: TelemetryClient, event: TaskCompletionEvent, path: str) -> boo
     return True
 
 
-def run(args: argparse.Namespace) -> int:
-    from mosaicstack_telemetry import TelemetryClient
+def event_fields(args: argparse.Namespace, instance_id: str) -> dict[str, Any]:
+    """The fields of a `track` command line: the JSON object, then the options over it; what
+    is missing takes the builder's default in `EventSpool.add` (as in `build_event`)."""
+    data: dict[str, Any] = {"instance_id": instance_id}
+    if args.json is not None:
+        data.update(read_json(args.json))
+    for dest, field in _FIELDS.items():
+        value = getattr(args, dest, None)
+        if value is not None:
+            data[field] = value
+    # No tokens, nothing to price (and no genai-prices to load): `price` gives 0 for them too.
+    tokens = data.get("actual_input_tokens") or data.get("actual_output_tokens")
+    if getattr(args, "prices", False) and not data.get("actual_cost_usd_micros") and tokens:
+        data["actual_cost_usd_micros"] = price(data)
+    return data
 
+
+def record(args: argparse.Namespace, eff: _settings.Effective) -> int:
+    """`track` without `--flush`: validate the event and add it to the spool, with no client
+    (`EventSpool`: no pydantic for an event in plain JSON form, no thread, no network)."""
+    from mosaicstack_telemetry import EventSpool
+
+    data = event_fields(args, eff.config.instance_id)
+    spool = EventSpool(eff.config.spool_path, eff.config.spool_max_events)
+    try:
+        event_id = spool.add(data)
+    except ValueError as exc:  # pydantic's ValidationError: the model's own messages
+        raise UsageError(invalid_event(exc)) from None
+    except Exception:  # the file: the client's path says why, as it always has
+        args.event_id = data.get("event_id")
+        return send(args, eff)
+    finally:
+        spool.close()
+    out(event_id)
+    if spool.evicted:
+        err("mosaic-telemetry: the spool was full: its oldest event was evicted")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
     eff = _settings.required(args)
     if _settings.disabled(eff):  # the kill switch: nothing is validated, stored or sent
         return 0
+    if not args.flush:
+        return record(args, eff)
+    return send(args, eff)
+
+
+def send(args: argparse.Namespace, eff: _settings.Effective) -> int:
+    """`track` through a client: into the spool, then delivered when `--flush` asks."""
+    from mosaicstack_telemetry import TelemetryClient
+
+    ensure_logging()
+
     event = build_event(args, eff.config.instance_id)
     client = TelemetryClient(eff.config)
     try:
