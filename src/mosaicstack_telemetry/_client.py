@@ -13,13 +13,11 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mosaicstack_telemetry import _exit
 from mosaicstack_telemetry._cache import PredictionCache
 from mosaicstack_telemetry._config import TelemetryConfig, is_loopback
-from mosaicstack_telemetry._delivery import Delivery
-from mosaicstack_telemetry._drivers import AsyncMailbox, Mailbox
 from mosaicstack_telemetry._intake import Intake
 from mosaicstack_telemetry._log import RateLimitedLog, enable_debug, logger
 from mosaicstack_telemetry._models import (
@@ -28,8 +26,13 @@ from mosaicstack_telemetry._models import (
     TaskCompletionEvent,
 )
 from mosaicstack_telemetry._queue import EventQueue
-from mosaicstack_telemetry._runners import TaskRunner, ThreadRunner, finish, finish_async
 from mosaicstack_telemetry._stats import FlushResult, Stats, TelemetryStats
+
+if TYPE_CHECKING:
+    # The delivery core loads with the first client that can send (a valid, enabled config):
+    # importing the SDK, or a disabled client, does not pay for it.
+    from mosaicstack_telemetry._delivery import Delivery
+    from mosaicstack_telemetry._runners import TaskRunner, ThreadRunner
 
 #: Called with each event `track()` queues: the pytest plugin's `captured_telemetry` sets it.
 _taps: list[Callable[[TaskCompletionEvent], None]] = []
@@ -74,6 +77,8 @@ class TelemetryClient:
         self._delivery: Delivery | None = None
         self._wake_at = 1
         if self._enabled and self._valid:
+            from mosaicstack_telemetry._delivery import Delivery
+
             self._delivery = Delivery.create(config, self._queue, self._stats, self._log)
             # With a spool every tracked event is persisted promptly: wake the sender at once.
             spooling = self._delivery.source.spool is not None
@@ -85,11 +90,7 @@ class TelemetryClient:
 
     def __repr__(self) -> str:  # never the key
         runner = self._runner
-        mode = (
-            "stopped"
-            if runner is None or not runner.alive
-            else ("thread" if isinstance(runner, ThreadRunner) else "asyncio task")
-        )
+        mode = "stopped" if runner is None or not runner.alive else runner.mode
         state = "enabled" if self._enabled else "disabled"
         if self._enabled and not self._valid:
             state = "invalid config"
@@ -179,6 +180,8 @@ class TelemetryClient:
         try:
             delivery = self._ready("flush()")
             if delivery is not None:
+                from mosaicstack_telemetry._drivers import Mailbox
+
                 delivery.flush(Mailbox(), self._deadline(timeout), fail_fast=True)
         except Exception:
             logger.exception("Telemetry flush failed")
@@ -192,6 +195,8 @@ class TelemetryClient:
         try:
             delivery = self._ready("flush_async()")
             if delivery is not None:
+                from mosaicstack_telemetry._drivers import AsyncMailbox
+
                 mailbox = AsyncMailbox(asyncio.get_running_loop())
                 await delivery.flush_async(mailbox, self._deadline(timeout), fail_fast=True)
         except Exception:
@@ -208,10 +213,12 @@ class TelemetryClient:
         with self._lock:
             runner = self._runner
             if runner is not None and runner.alive:
-                if isinstance(runner, TaskRunner):
+                if runner.mode != "thread":
                     logger.warning("start() ignored: an asyncio sender is already running")
                 return
             self._stopped = False
+            from mosaicstack_telemetry._runners import ThreadRunner
+
             self._runner = thread = ThreadRunner(delivery)
             self._finalizer = weakref.finalize(self, thread.orphan)
             self._finalizer.atexit = False  # the exit flush is _exit's job
@@ -257,6 +264,8 @@ class TelemetryClient:
         runner = self._take_runner()
         try:
             if delivery is not None:
+                from mosaicstack_telemetry._runners import finish
+
                 finish(delivery, runner, deadline, exiting=exiting)
         finally:
             self._release_runner(runner)
@@ -282,7 +291,7 @@ class TelemetryClient:
         Another thread of the parent may have held any lock at fork time, and the pool's
         sockets are the parent's: the child must use neither.
         """
-        was_running = isinstance(self._runner, ThreadRunner)
+        was_running = self._runner is not None and self._runner.mode == "thread"
         self._lock = threading.RLock()
         self._queue.reset_after_fork()
         self._stats.__init__()  # type: ignore[misc]  # the child counts its own events
@@ -348,10 +357,12 @@ class TelemetryClient:
         with self._lock:
             runner = self._runner
             if runner is not None and runner.alive:
-                if isinstance(runner, ThreadRunner):
+                if runner.mode == "thread":
                     logger.warning("start_async() ignored: a thread sender is already running")
                 return
             self._stopped = False
+            from mosaicstack_telemetry._runners import TaskRunner
+
             self._runner = task = TaskRunner(delivery, loop)
             task.start()
 
@@ -365,6 +376,8 @@ class TelemetryClient:
         runner = self._take_runner()
         try:
             if delivery is not None:
+                from mosaicstack_telemetry._runners import finish_async
+
                 await finish_async(delivery, runner, deadline)
         except BaseException:
             self._interrupted()

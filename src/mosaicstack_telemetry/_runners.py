@@ -59,6 +59,8 @@ def _failed_flush(exc: Exception, delivery: Delivery) -> None:
 class ThreadRunner:
     """The sender as a daemon thread. It holds the `Delivery`, never the client."""
 
+    mode = "thread"
+
     def __init__(self, delivery: Delivery) -> None:
         self.delivery = delivery
         self.mailbox = Mailbox()
@@ -117,6 +119,8 @@ class ThreadRunner:
 
 class TaskRunner:
     """The sender as an asyncio task of the loop that started it."""
+
+    mode = "asyncio task"
 
     def __init__(self, delivery: Delivery, loop: asyncio.AbstractEventLoop) -> None:
         self.delivery = delivery
