@@ -187,17 +187,3 @@ def read_predictions_verdict(
     if problems:
         why = f"{len(problems)} of {count} answers could not be read: " + "; ".join(problems[:3])
     return PredictionsVerdict(read, sorted(unknown), why)
-
-
-def read_predictions_answer(
-    parsed: Mapping[str, Any] | None, count: int
-) -> list[_Prediction] | None:
-    """One prediction per query, or None when some answer cannot be read.
-
-    The shape today's sender expects; `read_predictions_verdict` keeps the answers that could be
-    read and says why the others could not.
-    """
-    verdict = read_predictions_verdict(parsed, count)
-    if not verdict.readable:
-        return None
-    return [r for r in verdict.results if r is not None]

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     # The delivery core loads with the first client that can send (a valid, enabled config):
     # importing the SDK, or a disabled client, does not pay for it.
     from mosaicstack_telemetry._delivery import Delivery
-    from mosaicstack_telemetry._runners import TaskRunner, ThreadRunner
+    from mosaicstack_telemetry._runners import Runner
 
 #: Called with each event `track()` queues: the pytest plugin's `captured_telemetry` sets it.
 _taps: list[Callable[[TaskCompletionEvent], None]] = []
@@ -70,7 +70,7 @@ class TelemetryClient:
         self._queue = EventQueue(size if isinstance(size, int) and size > 0 else 1000)
         self._cache = PredictionCache(config.prediction_cache_ttl_seconds if self._valid else 0)
         self._lock = threading.RLock()  # start/stop, never taken by track()
-        self._runner: ThreadRunner | TaskRunner | None = None
+        self._runner: Runner | None = None
         self._stopped = False  # stop() was called: the exit hook leaves what is left alone
         self._finalizer: weakref.finalize[Any, TelemetryClient] | None = None
         self._before_send = config.before_send if self._valid else None
@@ -224,14 +224,14 @@ class TelemetryClient:
             self._finalizer.atexit = False  # the exit flush is _exit's job
             thread.start()
 
-    def _take_runner(self) -> ThreadRunner | TaskRunner | None:
+    def _take_runner(self) -> Runner | None:
         with self._lock:
             if self._finalizer is not None:
                 self._finalizer.detach()
                 self._finalizer = None
             return self._runner
 
-    def _release_runner(self, runner: ThreadRunner | TaskRunner | None) -> None:
+    def _release_runner(self, runner: Runner | None) -> None:
         """Forget a runner once it has ended. One still running (stop() was interrupted, by
         Ctrl-C say) stays known, so the exit hook waits for what it holds."""
         with self._lock:

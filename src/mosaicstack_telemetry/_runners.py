@@ -31,6 +31,13 @@ LAST_WORDS_SECONDS = 2.0
 
 
 class Runner(Protocol):
+    """What the client knows of its sender, thread or task; `finish` and `finish_async`
+    stop it."""
+
+    @property
+    def mode(self) -> str: ...
+    @property
+    def mailbox(self) -> Mailbox: ...
     def start(self) -> None: ...
     def wake(self) -> None: ...
     @property
@@ -226,9 +233,7 @@ class TaskRunner:
             self.ended.set()
 
 
-def finish(
-    delivery: Delivery, runner: ThreadRunner | TaskRunner | None, deadline: float, *, exiting: bool
-) -> None:
+def finish(delivery: Delivery, runner: Runner | None, deadline: float, *, exiting: bool) -> None:
     """`stop()` and the exit hook: the runner makes the final flush if it can; else (never
     started, or its event loop cannot run it) it happens here, on the caller's thread."""
     if isinstance(runner, ThreadRunner) and runner.alive:
@@ -247,9 +252,7 @@ def finish(
     delivery.finish(mailbox, deadline)
 
 
-async def finish_async(
-    delivery: Delivery, runner: ThreadRunner | TaskRunner | None, deadline: float
-) -> None:
+async def finish_async(delivery: Delivery, runner: Runner | None, deadline: float) -> None:
     """`stop_async()`: `finish` from inside an event loop, awaiting instead of blocking it."""
     import asyncio
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.lifecycle._servers import LocalServer, SilentServer
+from tests.sdk.conftest import accounted
 
 from mosaicstack_telemetry import TelemetryStats
 
@@ -218,21 +219,6 @@ def stats_of(report: dict[str, Any]) -> TelemetryStats:
     unknown = set(report["stats"]) - known
     assert not unknown, f"stats fields the test process does not know: {unknown}"
     return TelemetryStats(**report["stats"])
-
-
-def accounted(stats: TelemetryStats) -> int:
-    """Every tracked event is in exactly one of these (the identity of issue 11)."""
-    return (
-        stats.sent
-        + stats.rejected
-        + stats.duplicate  # type: ignore[attr-defined]
-        + stats.dry_run
-        + sum(stats.dropped.values())
-        + stats.evicted
-        + stats.queued
-        + stats.spooled
-        + stats.in_flight  # type: ignore[attr-defined]
-    )
 
 
 def assert_accounts(stats: TelemetryStats, tracked: int) -> None:

@@ -91,7 +91,7 @@ def check_delivered(child: Child, server: LocalServer, events: int) -> None:
     assert server.deliveries(tracked) == dict.fromkeys(tracked, 1)
     stats = stats_of(final)
     assert stats.sent == events, child.describe()
-    assert stats.duplicate == 0  # type: ignore[attr-defined]
+    assert stats.duplicate == 0
     assert (stats.queued, stats.spooled, stats.dropped) == (0, 0, {})
     assert_accounts(stats, events)
     assert_no_warning(child)
@@ -100,7 +100,7 @@ def check_delivered(child: Child, server: LocalServer, events: int) -> None:
 def check_still_after_stop(child: Child, server: LocalServer) -> None:
     """After stop() returned: no counter changes, no request leaves, sent equals stored."""
     stopped = child.report("stopped")
-    assert stats_of(stopped).in_flight == 0  # type: ignore[attr-defined]
+    assert stats_of(stopped).in_flight == 0
     assert stats_of(stopped).sent == server.event_count()
     assert_quiet_after_stop(child, server)
 
@@ -175,7 +175,7 @@ def check_stopped_in_time(child: Child, srv: Any, events: int, stop_timeout: flo
     stopping, stopped = child.mark("stopping")["t"], child.mark("stopped")["t"]
     assert stopped - stopping < stop_timeout + 2.0, "stop() overran its deadline"
     stats = stats_of(child.report("stopped"))
-    assert stats.in_flight == 0  # type: ignore[attr-defined]
+    assert stats.in_flight == 0
     assert_accounts(stats, events)
     assert_quiet_after_stop(child, srv)
 
@@ -357,7 +357,7 @@ def sigint_during_stop(tmp_path: Path, srv: LocalServer, mode: str, **cfg: Any) 
     (final,) = child.finals().values()
     stats = stats_of(final)
     assert_accounts(stats, 5)
-    assert stats.in_flight == 0  # type: ignore[attr-defined]
+    assert stats.in_flight == 0
     spool = bool(cfg.get("spool_path"))
     assert (stats.spooled if spool else stats.queued) == 5
     the_report(

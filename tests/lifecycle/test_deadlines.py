@@ -86,7 +86,7 @@ def test_stop_with_a_request_in_flight_cuts_it_and_sent_equals_stored(
         check_stopped_in_time(child, srv, 300, 1.0)
         stats = stats_of(child.report("stopped"))
         assert stats.sent == srv.event_count(), "what the client counts is not what was stored"
-        assert stats.duplicate == 0  # type: ignore[attr-defined]
+        assert stats.duplicate == 0
         left = stats.queued + stats.spooled
         assert left > 0  # the deadline did cut the drain short
         assert sum(1 for r in srv.requests if r.status is None) >= 1  # a request was cut
@@ -122,7 +122,7 @@ def test_exit_with_events_left(tmp_path: Path, mode: str, kind: str, spool: bool
         stats = stats_of(final)
         assert_accounts(stats, 4)
         assert stats.sent == 0
-        assert stats.in_flight == 0  # type: ignore[attr-defined]
+        assert stats.in_flight == 0
         assert (stats.spooled if spool else stats.queued) == 4
         the_report(
             child,

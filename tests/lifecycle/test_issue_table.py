@@ -251,15 +251,15 @@ def _check_carried_on(
     delivered = _wait(lambda: server.event_count() == len(ids), 5.0)
     assert delivered, f"the sender stopped: {server.event_count()} of {len(ids)} stored"
     # The server stores before it answers: give the client the moment to read the answer.
-    _wait(lambda: client.stats().sent + client.stats().duplicate >= len(ids), 3.0)  # type: ignore[attr-defined]
+    _wait(lambda: client.stats().sent + client.stats().duplicate >= len(ids), 3.0)
     assert any(
         "injected flush failure" in (r.getMessage() + str(r.exc_info and r.exc_info[1]))
         for r in errors.records
     ), "the failure was not logged"
     stats = client.stats()
-    assert stats.internal_errors == 1, stats  # type: ignore[attr-defined]
+    assert stats.internal_errors == 1, stats
     assert sorted(server.stored_ids()) == sorted(ids)
-    assert stats.sent + stats.duplicate == len(ids)  # type: ignore[attr-defined]
+    assert stats.sent + stats.duplicate == len(ids)
     assert_accounts(stats, len(ids))
 
 

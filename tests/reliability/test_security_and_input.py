@@ -16,6 +16,7 @@ from tests.sdk.conftest import (
     DROP,
     Reply,
     ScriptedServer,
+    accounted,
     background_flush,
     make_config,
     make_event,
@@ -256,17 +257,7 @@ def test_counters_account_for_every_tracked_event(server: ScriptedServer) -> Non
     server.script(Reply(422), Reply(503), Reply(503))
     assert background_flush(client) is False  # 2 dropped, 2 requeued
     stats = client.stats()
-    total = (
-        stats.sent
-        + stats.rejected
-        + stats.dry_run
-        + sum(stats.dropped.values())
-        + stats.evicted
-        + stats.queued
-        + stats.spooled
-        + stats.in_flight
-    )
-    assert total == len(good) + 1
+    assert accounted(stats) == len(good) + 1
     assert stats.dropped == {"http_422": 2, "invalid_event": 1}
     assert (stats.evicted, stats.queued) == (4, 3)
     client.stop()

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from tests.sdk.conftest import accounted
 
 from mosaicstack_telemetry import (
     EventBuilder,
@@ -106,20 +107,6 @@ def _down_window(soak: Soak) -> threading.Thread:
     return thread
 
 
-def _accounted(stats: TelemetryStats) -> int:
-    return (
-        stats.sent
-        + stats.rejected
-        + stats.duplicate  # type: ignore[attr-defined]
-        + stats.dry_run
-        + sum(stats.dropped.values())
-        + stats.evicted
-        + stats.queued
-        + stats.spooled
-        + stats.in_flight  # type: ignore[attr-defined]
-    )
-
-
 def _check(soak: Soak, stats: TelemetryStats, tracked: list[str], started: float) -> None:
     srv = soak.srv
     requests = srv.requests
@@ -142,11 +129,11 @@ def _check(soak: Soak, stats: TelemetryStats, tracked: list[str], started: float
     # request that ended without an answer.
     assert extra <= BATCH * unseen, f"{extra} re-deliveries, {unseen} unanswered requests"
     # The counters: each event counted once, as sent (or as a duplicate the server reported).
-    assert stats.sent + stats.duplicate == EVENTS, stats  # type: ignore[attr-defined]
-    assert stats.duplicate <= extra  # type: ignore[attr-defined]
+    assert stats.sent + stats.duplicate == EVENTS, stats
+    assert stats.duplicate <= extra
     assert stats.dropped == {}
-    assert (stats.queued, stats.spooled, stats.in_flight) == (0, 0, 0)  # type: ignore[attr-defined]
-    assert _accounted(stats) == EVENTS, stats
+    assert (stats.queued, stats.spooled, stats.in_flight) == (0, 0, 0)
+    assert accounted(stats) == EVENTS, stats
     # The faults really happened, every kind of them.
     assert sum(faults.values()) > len(requests) * 0.15
     assert set(faults) == set(FAULTS)

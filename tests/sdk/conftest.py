@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from mosaicstack_telemetry import EventBuilder, TaskCompletionEvent, TelemetryConfig
+from mosaicstack_telemetry import EventBuilder, TaskCompletionEvent, TelemetryConfig, TelemetryStats
 from mosaicstack_telemetry._drivers import Mailbox
 from mosaicstack_telemetry._retry import _scaled_time
 
@@ -194,3 +194,19 @@ def background_flush(client: Any) -> bool:
     it sent everything, False when a batch had to go back."""
     assert client._delivery is not None
     return bool(client._delivery.flush(Mailbox(), None).complete)
+
+
+def accounted(stats: TelemetryStats) -> int:
+    """The accounting identity: every event tracked by an enabled client is in exactly one of
+    these counters, at every moment."""
+    return (
+        stats.sent
+        + stats.rejected
+        + stats.duplicate
+        + stats.dry_run
+        + sum(stats.dropped.values())
+        + stats.evicted
+        + stats.queued
+        + stats.spooled
+        + stats.in_flight
+    )

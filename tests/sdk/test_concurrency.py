@@ -8,24 +8,9 @@ import asyncio
 import threading
 from collections import Counter
 
-from mosaicstack_telemetry import EventQueue, TelemetryClient, TelemetryStats
+from mosaicstack_telemetry import EventQueue, TelemetryClient
 
-from .conftest import ScriptedServer, make_config, make_event
-
-
-def accounted(stats: TelemetryStats) -> int:
-    """The accounting identity: each tracked event is in exactly one of these."""
-    return (
-        stats.sent
-        + stats.rejected
-        + stats.duplicate  # type: ignore[attr-defined]
-        + stats.dry_run
-        + sum(stats.dropped.values())
-        + stats.evicted
-        + stats.queued
-        + stats.spooled
-        + stats.in_flight  # type: ignore[attr-defined]
-    )
+from .conftest import ScriptedServer, accounted, make_config, make_event
 
 
 def assert_received_once(server: ScriptedServer, tracked: list[str]) -> None:
