@@ -1,7 +1,5 @@
 # Generated from openapi/telemetry-v1.yaml by scripts/generate. Do not edit.
 
-from __future__ import annotations
-
 from typing import Annotated
 from uuid import UUID
 
