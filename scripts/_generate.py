@@ -86,6 +86,19 @@ class JsonSchemaValuesException(JsonSchemaValueException):
 '''
 
 
+#: fastjsonschema accepts a `decimal.Decimal` wherever JSON has a number; importing decimal
+#: costs more than the whole validator. The one caller, `_eventjson`, vouches for `int` and
+#: `float` values alone and leaves anything else to the model, so here a Decimal is no number.
+_FJS_DECIMAL = "from decimal import Decimal\n"
+_NO_DECIMAL = """
+
+class Decimal:
+    \"\"\"Stands in for decimal.Decimal in the number checks: no value is one (see
+    scripts/_generate.py); `_eventjson` leaves a Decimal to the model to judge.\"\"\"
+
+"""
+
+
 def _inline_refs(node: object, schemas: dict[str, Any]) -> object:
     """`node` with every `#/components/schemas/X` reference replaced by X itself."""
     if isinstance(node, dict):
@@ -120,6 +133,11 @@ def event_schema(contract: Path, dest: Path) -> None:
             "fastjsonschema's generated code changed: update _FJS_IMPORT in scripts/_generate.py"
         )
     code = code.replace(_FJS_IMPORT, _FJS_EXCEPTIONS)
+    if _FJS_DECIMAL not in code:
+        sys.exit(
+            "fastjsonschema's generated code changed: update _FJS_DECIMAL in scripts/_generate.py"
+        )
+    code = code.replace(_FJS_DECIMAL, _NO_DECIMAL)
     dest.write_text(
         f'''{HEADER}
 """The contract's `TaskCompletionEvent` as JSON Schema, and `validate(data)` raising

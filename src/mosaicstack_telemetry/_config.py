@@ -7,24 +7,29 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
 
 from mosaicstack_telemetry._errors import DeliveryError
+from mosaicstack_telemetry._killswitch import ENV_ENABLED, TRUTHY, parse_enabled
 from mosaicstack_telemetry._version import __version__
 
-# The event type is `TaskCompletionEvent`; spelled `Any` here so that the config (which the CLI
-# reads on every start) never imports pydantic, and `typing.get_type_hints` still resolves.
+# The config is read on every CLI start, where importing `typing` is a few percent of the run:
+# type checkers see `typing.Any` (they take any name TYPE_CHECKING as true); at run time only
+# `typing.get_type_hints` looks, and it gets `object`.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+else:
+    Any = object
+
+# The event type is `TaskCompletionEvent`; spelled `Any` here so that the config never imports
+# pydantic, and `typing.get_type_hints` still resolves.
 OnError = Callable[[DeliveryError, Sequence[Any]], None]
 BeforeSend = Callable[[Any], Any]
 
-_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _HEX = frozenset("0123456789abcdefABCDEF")
 #: http(s)://host[:port][/path]: a URL `_url_problem` accepts at a glance.
 _SIMPLE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::([0-9]{1,5}))?(?:/[!-~]*)?")
 _CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
-#: The spellings of `MOSAIC_TELEMETRY_ENABLED` (any case); anything else disables, with a warning.
-_TRUTHY = frozenset({"1", "true", "yes", "on"})
-_FALSY = frozenset({"0", "false", "no", "off"})
 #: The instance id a disabled config gets when none is set, so code that builds events from
 #: `config.instance_id` keeps working with only the kill switch set. `validate()` rejects it
 #: in an enabled config: an event with this id can never be sent.
@@ -36,36 +41,9 @@ _ENV_FILL = {
     "instance_id": "MOSAIC_TELEMETRY_INSTANCE_ID",
     "spool_path": "MOSAIC_TELEMETRY_SPOOL_PATH",
 }
-ENV_ENABLED = "MOSAIC_TELEMETRY_ENABLED"
 ENV_DEBUG = "MOSAIC_TELEMETRY_DEBUG"
 ENV_CONCURRENCY = "MOSAIC_TELEMETRY_MAX_CONCURRENT_REQUESTS"
 DEFAULT_USER_AGENT = f"mosaicstack-telemetry-python/{__version__}"
-
-
-_warned_values: set[str] = set()
-
-
-def parse_enabled(raw: str) -> bool:
-    """The meaning of a non-empty `MOSAIC_TELEMETRY_ENABLED` value.
-
-    `1/true/yes/on` enable, `0/false/no/off` disable (any case). Anything else also disables
-    (fail safe: a mistyped kill switch must not send data its operator meant to stop) and is
-    logged once per process as a warning naming the value.
-    """
-    value = raw.strip().lower()
-    if value in _TRUTHY:
-        return True
-    if value not in _FALSY and raw not in _warned_values:
-        import logging
-
-        _warned_values.add(raw)
-        logging.getLogger("mosaicstack_telemetry").warning(
-            "%s=%r is not a recognised value (1/true/yes/on or 0/false/no/off): "
-            "telemetry is disabled",
-            ENV_ENABLED,
-            raw[:40],
-        )
-    return False
 
 
 def _got(value: object) -> str:
@@ -181,7 +159,7 @@ class TelemetryConfig:
                 setattr(self, name, os.environ.get(var, "").strip())
         debug = os.environ.get(ENV_DEBUG, "").strip()
         if debug and not self.debug:
-            self.debug = debug.lower() in _TRUTHY
+            self.debug = debug.lower() in TRUTHY
         concurrency = os.environ.get(ENV_CONCURRENCY, "").strip()
         if concurrency and self.max_concurrent_requests == 4:
             # Left unparsed when not a number: validate() reports it with what was typed.

@@ -11,7 +11,12 @@ same reason (the one other shape the generated models import): it is not an enum
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any
+
+# The CLI reads the enums on every run, where importing typing is a few percent of it: type
+# checkers see the names below (they take any name TYPE_CHECKING as true), the run does not.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Annotated, Any
 
 
 class _StrEnum(str, Enum):
@@ -177,6 +182,17 @@ class _RequireMedian:
         return core_schema.no_info_after_validator_function(_require_median, handler(source))
 
 
-#: `cost_usd_micros` / `duration_ms`: a dict of integer statistics whose `median` is always there
-#: (`data.cost_usd_micros["median"]`), whatever other statistics a server adds.
-MedianStats = Annotated[dict[str, int], _RequireMedian()]
+if TYPE_CHECKING:
+    #: `cost_usd_micros` / `duration_ms`: a dict of integer statistics whose `median` is always
+    #: there (`data.cost_usd_micros["median"]`), whatever other statistics a server adds.
+    MedianStats = Annotated[dict[str, int], _RequireMedian()]
+
+
+def __getattr__(name: str) -> object:
+    # `MedianStats` is made when the generated models import it: it needs typing.Annotated.
+    if name == "MedianStats":
+        from typing import Annotated
+
+        value = globals()[name] = Annotated[dict[str, int], _RequireMedian()]
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

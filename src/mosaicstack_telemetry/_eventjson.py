@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from _mosaicstack_telemetry_generated import event_schema
 
 from mosaicstack_telemetry._ids import new_event_id_text, utc_now
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (every CLI run)
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _PROPERTIES: dict[str, dict[str, object]] = event_schema.SCHEMA["properties"]  # type: ignore[assignment]
 _KINDS: dict[str, str] = {}

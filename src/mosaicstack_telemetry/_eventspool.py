@@ -10,18 +10,18 @@ delivers it.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from types import TracebackType
-from typing import Any
 
-from mosaicstack_telemetry._config import ENV_ENABLED, parse_enabled
-from mosaicstack_telemetry._defaults import BUILDER_DEFAULTS
-from mosaicstack_telemetry._eventjson import event_json
-from mosaicstack_telemetry._ids import new_event_id_text
+from mosaicstack_telemetry._killswitch import ENV_ENABLED, parse_enabled
 from mosaicstack_telemetry._spool import Spool
 
-#: The builder's defaults a missing field takes (`event_id` and `timestamp` are fresh instead).
-_DEFAULTS = {k: v for k, v in BUILDER_DEFAULTS.items() if k not in ("event_id", "timestamp")}
+# An empty `mosaic-telemetry flush` only counts the spool: what adding needs (the enums, the
+# schema's validator) loads with the first `add()`, and typing never (type checkers take any
+# name TYPE_CHECKING as true).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from types import TracebackType
+    from typing import Any
 
 
 class EventSpool:
@@ -55,9 +55,17 @@ class EventSpool:
         when the file cannot be written. With telemetry disabled it returns the event's id
         (fresh when it has none) and does nothing else.
         """
+        from mosaicstack_telemetry._defaults import BUILDER_DEFAULTS
+        from mosaicstack_telemetry._eventjson import event_json
+        from mosaicstack_telemetry._ids import new_event_id_text
+
         if not self.enabled:  # the kill switch: as `track()`, a silent no-op
             return str(fields.get("event_id") or new_event_id_text())
-        data = {**_DEFAULTS, **fields}
+        data = {**BUILDER_DEFAULTS, **fields}
+        # `event_id` and `timestamp` are fresh when missing, not the builder's None.
+        for fresh in ("event_id", "timestamp"):
+            if fresh not in fields:
+                del data[fresh]
         written = event_json(data)
         if written is None:  # not plain JSON, or not valid: the model decides, and says why
             from mosaicstack_telemetry._models import TaskCompletionEvent, dump_event

@@ -12,15 +12,15 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import threading
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
+from _thread import allocate_lock
 
+# `mosaic-telemetry track` opens a spool on every run: this module imports nothing it can do
+# without (no typing, pathlib, dataclasses or threading: each a few percent of that run).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import sqlite3  # imported on first use: most clients never open a spool
+    from collections.abc import Iterable, Iterator
 
     from mosaicstack_telemetry._models import TaskCompletionEvent
 
@@ -38,11 +38,16 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 """
 
 
-@dataclass(frozen=True)
 class SpooledEvent:
-    row: int
-    event_id: str
-    body: bytes  # the event's JSON, exactly as it will be sent
+    """One leased event: its row, its id, and its JSON exactly as it will be sent."""
+
+    __slots__ = ("body", "event_id", "row")
+
+    def __init__(self, row: int, event_id: str, body: bytes) -> None:
+        self.row, self.event_id, self.body = row, event_id, body
+
+    def __repr__(self) -> str:
+        return f"SpooledEvent(row={self.row}, event_id={self.event_id!r})"
 
 
 def _alive(pid: int) -> bool:
@@ -63,8 +68,11 @@ def is_busy(exc: BaseException) -> bool:
     return type(exc).__name__ == "OperationalError" and ("locked" in text or "busy" in text)
 
 
-def describe_problem(path: Path, exc: BaseException) -> str:
+def describe_problem(path_text: str, exc: BaseException) -> str:
     """Why a spool path cannot be used, in the words `mosaic-telemetry doctor` uses."""
+    from pathlib import Path
+
+    path = Path(path_text)
     if path.is_dir():
         return f"{path} is a directory, not a file"
     if path.exists():
@@ -85,9 +93,9 @@ class Spool:
     """The SQLite file behind `spool_path`. Thread-safe; safe across processes."""
 
     def __init__(self, path: str | os.PathLike[str], max_events: int = 100_000) -> None:
-        self.path = Path(path).expanduser()
+        self.path = os.path.expanduser(os.fspath(path))
         self.max_events = max_events
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()  # threading.Lock, without importing threading
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
 
@@ -96,7 +104,9 @@ class Spool:
         if self._conn is None or self._pid != os.getpid():
             import sqlite3
 
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            folder = os.path.dirname(self.path)
+            if folder:
+                os.makedirs(folder, exist_ok=True)
             conn = sqlite3.connect(
                 self.path, timeout=10.0, isolation_level=None, check_same_thread=False
             )

@@ -432,6 +432,13 @@ def test_config_reports_a_malformed_key_without_showing_it(cli: Cli) -> None:
     assert "invalid: api_key" in res.out
 
 
+def test_a_one_letter_key_does_not_mangle_the_message(cli: Cli) -> None:
+    # Scrubbing "x" from everything printed once turned "hexadecimal" into "he<redacted>...".
+    res = cli.run("track", "--api-key", "x", "--model", "m")
+    assert res.code == 2
+    assert "character 1 is not hexadecimal" in res.err
+
+
 # -- the key, everywhere ---------------------------------------------------------------------
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
 
 from mosaicstack_telemetry.cli import _settings
 from mosaicstack_telemetry.cli._output import ensure_logging, err, out, show_attempts
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _output)
 if TYPE_CHECKING:
+    from typing import Any, TextIO
+
     from mosaicstack_telemetry import FlushResult
 
 #: `flush` shows progress on a terminal, or anywhere once the spool holds this many events.

@@ -12,10 +12,18 @@ import argparse
 import os
 import re
 import sys
-from typing import Any, NoReturn
+
+# typing.TYPE_CHECKING without importing typing, a few percent of every CLI run: type checkers
+# take any name TYPE_CHECKING as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 #: Any run of 64 hex digits looks like a key: scrubbed from everything the CLI prints.
 _KEYLIKE = re.compile(r"[0-9a-fA-F]{64}")
+#: A configured "key" shorter than this is no secret (a real one has 64 digits), and replacing
+#: it everywhere would mangle messages: a key of "x" made "hexadecimal" read "he<redacted>...".
+_SECRET_LENGTH = 8
 SDK_LOGGER = "mosaicstack_telemetry"
 _state: dict[str, str] = {"key": ""}
 #: The verbosity of a logging set-up put off until something may log (`setup_logging(defer=)`).
@@ -29,7 +37,7 @@ class UsageError(Exception):
 def scrub(text: str, key: str = "") -> str:
     """Remove the key (and anything shaped like one) from text about to be printed."""
     key = key or _state["key"]
-    if key:
+    if len(key) >= _SECRET_LENGTH:
         text = text.replace(key, "<redacted>")
     return _KEYLIKE.sub("<redacted>", text)
 

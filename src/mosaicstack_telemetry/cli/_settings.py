@@ -7,16 +7,17 @@ directory, since a short-lived command without a spool would lose every event it
 
 from __future__ import annotations
 
-import argparse
 import os
-import re
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
 
 from mosaicstack_telemetry.cli._output import UsageError, remember_key
 
+# Every command reads this module: it imports neither typing, dataclasses nor pathlib (each a
+# few percent of a `track` run). Type checkers take any name TYPE_CHECKING as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     from pathlib import Path
+    from typing import Any
 
     from mosaicstack_telemetry import TelemetryConfig
 
@@ -33,7 +34,6 @@ ENV_VARS = {
 }
 #: The instance id of a disabled config that had none (see TelemetryConfig).
 PLACEHOLDER_INSTANCE = "00000000-0000-0000-0000-000000000000"
-_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
 #: The option of each field the CLI lets the user set (dest name -> config field).
 OPTION_FIELDS = {
@@ -66,7 +66,7 @@ def redact_key(key: object) -> str:
     """What the CLI shows instead of a key: whether it is set and well-formed, never a digit."""
     if not isinstance(key, str) or not key:
         return "<not set>"
-    if _HEX64.fullmatch(key):
+    if len(key) == 64 and all(ch in "0123456789abcdefABCDEF" for ch in key):
         return "<redacted, 64 hex>"
     return f"<redacted, {len(key)} chars, not 64 hex>"
 
@@ -111,15 +111,18 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-@dataclass
 class Effective:
     """A config and, per field, where its value came from."""
 
-    config: TelemetryConfig
-    sources: dict[str, str]
+    __slots__ = ("config", "sources")
+
+    def __init__(self, config: TelemetryConfig, sources: dict[str, str]) -> None:
+        self.config, self.sources = config, sources
 
     def values(self) -> list[tuple[str, Any, str]]:
         """(field, value, source) for every field; the key replaced by its redacted form."""
+        from dataclasses import fields
+
         rows = []
         for f in fields(self.config):
             value: Any = getattr(self.config, f.name)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING, Any
 
 from mosaicstack_telemetry.cli import _settings
 from mosaicstack_telemetry.cli._output import (
@@ -24,7 +23,10 @@ from mosaicstack_telemetry.cli._output import (
     show_attempts,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _output)
 if TYPE_CHECKING:
+    from typing import Any
+
     from mosaicstack_telemetry import TaskCompletionEvent, TelemetryClient
 
 #: option dest -> event field, for the options that map one to one.
