@@ -21,13 +21,14 @@ import argparse
 import json
 import os
 import sys
-import uuid
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 
 from mosaicstack_telemetry.cli import _settings
-from mosaicstack_telemetry.cli._output import err
+from mosaicstack_telemetry.cli._output import ensure_logging, err
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _output)
+if TYPE_CHECKING:
+    from typing import Any
 
 _INPUT_KEYS = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 _USAGE_KEYS = (*_INPUT_KEYS, "output_tokens")
@@ -40,7 +41,7 @@ def _entries(path: str) -> list[dict[str, Any]]:
         err("telemetry hook: the payload names no transcript_path: the turn has no token counts")
         return entries
     try:
-        with Path(path).expanduser().open(encoding="utf-8") as fh:
+        with open(os.path.expanduser(path), encoding="utf-8") as fh:
             for line in fh:
                 try:
                     entry = json.loads(line)
@@ -121,6 +122,8 @@ def summarize(payload: dict[str, Any], task_type: str, complexity: str) -> dict[
     # One id per turn: the hook firing twice for the same turn records it once.
     last = str(turn[-1].get("uuid", len(entries))) if turn else "empty"
     session = str(payload.get("session_id") or "no-session")
+    import uuid  # here, not at the top: the hook's other paths do without it
+
     event_id = uuid.uuid5(uuid.NAMESPACE_URL, f"claude-code:{session}:{last}")
     return {
         "event_id": str(event_id),
@@ -140,8 +143,7 @@ def summarize(payload: dict[str, Any], task_type: str, complexity: str) -> dict[
 
 
 def _record(args: argparse.Namespace) -> None:
-    from mosaicstack_telemetry import TelemetryClient
-    from mosaicstack_telemetry.cli._track import builder_defaults, price, spool, validate
+    from mosaicstack_telemetry.cli._track import price
 
     text = sys.stdin.read()
     try:
@@ -163,13 +165,38 @@ def _record(args: argparse.Namespace) -> None:
         return
     fields = summarize(payload, args.task_type, args.complexity)
     cache_read, cache_write = fields.pop("_cache_read"), fields.pop("_cache_write")
-    data = {**builder_defaults(), **fields, "instance_id": eff.config.instance_id}
-    if args.prices:
+    data = {**fields, "instance_id": eff.config.instance_id}
+    if args.prices and (data["actual_input_tokens"] or data["actual_output_tokens"]):
         data["actual_cost_usd_micros"] = price(data, cache_read, cache_write)
-    event = validate(data)
+    _store(data, eff)
+
+
+def _store(data: dict[str, Any], eff: _settings.Effective) -> None:
+    """Into the spool as `track` stores an event: `EventSpool`, no pydantic, no client (Claude
+    Code waits for the hook after every turn); through a client when the file cannot be used,
+    which says why."""
+    from mosaicstack_telemetry import EventSpool
+    from mosaicstack_telemetry.cli._track import invalid_event
+
+    spool = EventSpool(eff.config.spool_path, eff.config.spool_max_events)
+    try:
+        spool.add(data)
+    except ValueError as exc:  # pydantic's ValidationError: the model's own messages
+        err(f"telemetry hook: nothing recorded: {invalid_event(exc)}")
+    except Exception:  # the file: the client's path says why
+        _store_through_a_client(data, eff)
+    finally:
+        spool.close()
+
+
+def _store_through_a_client(data: dict[str, Any], eff: _settings.Effective) -> None:
+    from mosaicstack_telemetry import TelemetryClient
+    from mosaicstack_telemetry.cli._track import builder_defaults, spool, validate
+
+    ensure_logging()  # the client's warnings say why the file cannot be used
     client = TelemetryClient(eff.config)
     try:
-        spool(client, event, eff.config.spool_path)
+        spool(client, validate({**builder_defaults(), **data}), eff.config.spool_path)
     finally:
         client.close()
 

@@ -24,6 +24,9 @@ COMMANDS = {
     "config": ("_config",),
     "hook": ("_hook", "_hook_install"),
 }
+#: Each `hook` subcommand and its module: `hook claude-code` runs after every turn of Claude
+#: Code and imports only its own.
+HOOK_COMMANDS = {"claude-code": "_hook", "install": "_hook_install"}
 
 
 def _module(name: str) -> object:
@@ -31,9 +34,12 @@ def _module(name: str) -> object:
     return getattr(__import__("mosaicstack_telemetry.cli", None, None, [name]), name)
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+def build_parser(
+    command: str | None = None, hook_command: str | None = None
+) -> argparse.ArgumentParser:
     """The whole parser; with `command`, only that command's subparser (what parsing a command
-    line of that command needs: the top level names no command but the one it dispatches to)."""
+    line of that command needs: the top level names no command but the one it dispatches to);
+    with `hook_command` too, only that one of `hook`'s."""
     from mosaicstack_telemetry import __version__
 
     common = Parser(add_help=False)
@@ -63,6 +69,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         )
         hook_sub = hook.add_subparsers(dest="hook_command", metavar="HOOK", parser_class=Parser)
         for module in modules:
+            if hook_command in HOOK_COMMANDS and HOOK_COMMANDS[hook_command] != module:
+                continue
             _module(module).add_parser(hook_sub, common)  # type: ignore[attr-defined]
     return parser
 
@@ -76,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         return _serve.run(args_list[1:])
     is_hook = args_list[:2] == ["hook", "claude-code"]
     command = args_list[0] if args_list and args_list[0] in COMMANDS else None
-    parser = build_parser(command)
+    parser = build_parser(command, args_list[1] if command == "hook" and args_list[1:] else None)
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:
@@ -87,9 +95,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     verbose = getattr(args, "verbose", 0)
-    # `track` and `flush` set logging up only on their paths that can log (a client, prices):
-    # before them, only the config logs, and only about a MOSAIC_TELEMETRY_ENABLED it reads.
-    quiet = command in ("track", "flush") and not os.environ.get(_settings.ENV_ENABLED, "").strip()
+    # `track`, `flush` and the hook set logging up only on their paths that can log (a client,
+    # prices): before them, only the config logs, and only about a MOSAIC_TELEMETRY_ENABLED it
+    # reads.
+    quiet = (command in ("track", "flush") or is_hook) and not os.environ.get(
+        _settings.ENV_ENABLED, ""
+    ).strip()
     setup_logging(verbose, defer=quiet)
     start = time.monotonic()
     try:
