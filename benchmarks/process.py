@@ -68,26 +68,84 @@ def compile_sdk() -> None:
         compileall.compile_dir(str(folder), quiet=1)
 
 
-def _run(cmd: Sequence[str], env: dict[str, str]) -> float:
+def _run(cmd: Sequence[str], env: dict[str, str], stdin: bytes | None = None) -> float:
     start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, capture_output=True, check=False)
+    done = subprocess.run(cmd, env=env, input=stdin, capture_output=True, check=False)
     elapsed = time.perf_counter() - start
-    if done.returncode != 0:
+    if done.returncode != 0 or (stdin is not None and done.stderr):
         raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr.decode()[-500:]}")
     return elapsed
 
 
 def interleaved(
-    commands: Sequence[Sequence[str]], env: dict[str, str], runs: int
+    commands: Sequence[Sequence[str]],
+    env: dict[str, str],
+    runs: int,
+    stdin: Sequence[bytes | None] | None = None,
 ) -> list[list[float]]:
-    """Wall seconds of each command per round, the commands in turn, after a warm-up each."""
-    for cmd in commands:
-        _run(cmd, env)
+    """Wall seconds of each command per round, the commands in turn, after a warm-up each
+    (`stdin`: each command's standard input, when it reads one)."""
+    inputs = list(stdin) if stdin is not None else [None] * len(commands)
+    for cmd, data in zip(commands, inputs, strict=True):
+        _run(cmd, env, data)
     times: list[list[float]] = [[] for _ in commands]
     for _ in range(runs):
-        for cmd, out in zip(commands, times, strict=True):
-            out.append(_run(cmd, env))
+        for cmd, data, out in zip(commands, inputs, times, strict=True):
+            out.append(_run(cmd, env, data))
     return times
+
+
+#: A Claude Code turn as its transcript has it: a prompt, then two API responses.
+_TRANSCRIPT = [
+    {"type": "user", "uuid": "u1", "timestamp": "2026-12-02T10:00:00Z",
+     "message": {"role": "user", "content": "fix the failing test"}},
+    {"type": "assistant", "uuid": "a1", "timestamp": "2026-12-02T10:00:05Z",
+     "message": {"id": "m1", "model": "claude-sonnet-4-5-20250929",
+                 "usage": {"input_tokens": 1200, "cache_creation_input_tokens": 100,
+                           "cache_read_input_tokens": 5000, "output_tokens": 300}}},
+    {"type": "assistant", "uuid": "a2", "timestamp": "2026-12-02T10:00:09Z",
+     "message": {"id": "m2", "model": "claude-sonnet-4-5-20250929",
+                 "usage": {"input_tokens": 200, "cache_creation_input_tokens": 0,
+                           "cache_read_input_tokens": 6000, "output_tokens": 500}}},
+]  # fmt: skip
+
+
+def bench_hook(scale: Scale) -> list[Result]:
+    """`mosaic-telemetry hook claude-code`, what Claude Code runs after every turn: the
+    payload on stdin, the transcript read, one event into the spool; against `python -c pass`."""
+    import json
+
+    compile_sdk()
+    runs = max(scale.import_runs, 1)
+    cli = str(BIN / "mosaic-telemetry")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = _env(os.path.join(tmp, "spool.sqlite3"))
+        transcript = os.path.join(tmp, "transcript.jsonl")
+        with open(transcript, "w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(line) + "\n" for line in _TRANSCRIPT)
+        payload = json.dumps({"session_id": "s", "transcript_path": transcript}).encode()
+        hook = [cli, "hook", "claude-code", "--no-prices"]
+        bare, ours = interleaved(
+            [[sys.executable, "-c", "pass"], hook], env, runs, stdin=[None, payload]
+        )
+    base, mine = statistics.median(bare), statistics.median(ours)
+    return [
+        Result(
+            "cli_hook",
+            "`mosaic-telemetry hook claude-code --no-prices` (Claude Code's Stop hook)",
+            mine * 1e3,
+            base * 1e3,
+            "ms",
+            "`python -c pass`",
+            "(informative)",
+            None,
+            note=(
+                f"whole process, median of {runs}; ours {_spread(ours)}, python {_spread(bare)}; "
+                "the payload on stdin, a 3-line transcript read, one event into the spool. With "
+                "genai-prices installed and --prices (the default), its import adds ~150 ms"
+            ),
+        )
+    ]
 
 
 def _distributions() -> int:

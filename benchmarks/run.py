@@ -44,6 +44,7 @@ BENCHMARKS: dict[str, Bench] = {
     "faults": faults.bench_drained,
     "down": faults.bench_down,
     "cli": process.bench_cli,
+    "hook": process.bench_hook,
     "import_process": process.bench_import_process,
 }
 

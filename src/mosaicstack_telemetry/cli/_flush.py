@@ -9,7 +9,6 @@ never silent.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from mosaicstack_telemetry.cli import _settings
@@ -87,6 +86,8 @@ def summarize(
 ) -> None:
     """The summary line (or JSON object) on stdout; what remains, and why, on stderr."""
     if args.json:
+        import json  # only here: an empty flush without --json does without it
+
         summary: dict[str, Any] = {
             "sent": sent,
             "rejected": rejected,
