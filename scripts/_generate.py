@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,7 +26,8 @@ HEADER = "# Generated from openapi/telemetry-v1.yaml by scripts/generate. Do not
 INIT = f'''{HEADER}
 """Code generated from the OpenAPI contract; private to mosaicstack_telemetry.
 
-models: pydantic v2 models (datamodel-code-generator).
+models: the event models, pydantic v2 (datamodel-code-generator); the SDK imports them.
+prediction_models: the prediction models and the error body, loaded on first use.
 client: the low-level httpx client (openapi-python-client).
 event_schema: the event's JSON Schema and a validator of it in plain Python (fastjsonschema).
 """
@@ -151,6 +153,96 @@ SCHEMA = {schema!r}
     )
 
 
+#: Each generated models module and the schemas it is made for (roots: with every schema they
+#: reference). Importing the SDK defines only `models`: a program that only tracks events never
+#: pays for the prediction classes (issue 16). `ErrorResponse` goes with the predictions: no
+#: code of the SDK reads an error body through it (the transport reads error bodies with the
+#: generated client), so nothing on the events path needs it.
+MODEL_MODULES: dict[str, tuple[str, ...]] = {
+    "models": ("BatchEventRequest", "BatchEventResponse"),
+    "prediction_models": ("PredictionBatchRequest", "PredictionBatchResponse", "ErrorResponse"),
+}
+
+
+def _refs(node: object) -> set[str]:
+    """The names of the `#/components/schemas/X` that `node` references, directly."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            found.add(ref.rsplit("/", 1)[1])
+        for value in node.values():
+            found |= _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _refs(value)
+    return found
+
+
+def _closure(roots: tuple[str, ...], schemas: dict[str, Any]) -> set[str]:
+    """`roots` and every schema they reference, however deep."""
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(_refs(schemas[name]))
+    return seen
+
+
+def model_contracts(contract: Path, dest: Path) -> dict[str, Path]:
+    """One copy of the contract per module of `MODEL_MODULES`, its schemas only those it needs.
+
+    datamodel-codegen makes a class for every schema of its input and has no option to choose
+    some (its `paths` scope would put the error body in both modules); given each copy, it
+    writes each module from the one contract with the same settings (an enum is a type-override,
+    so a module that references one imports it). A schema no module reaches stops the
+    generation: it would be silently missing.
+    """
+    import yaml
+
+    doc = yaml.safe_load(contract.read_text(encoding="utf-8"))
+    schemas: dict[str, Any] = doc["components"]["schemas"]
+    copies: dict[str, Path] = {}
+    reached: set[str] = set()
+    for module, roots in MODEL_MODULES.items():
+        names = _closure(roots, schemas)
+        reached |= names
+        part = {
+            "openapi": doc["openapi"],
+            "info": doc["info"],
+            # In the contract's order, so the classes come in the order they always have.
+            "components": {"schemas": {k: v for k, v in schemas.items() if k in names}},
+        }
+        copies[module] = dest / f"{module}.yaml"
+        copies[module].write_text(
+            yaml.safe_dump(part, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+    missing = [name for name in schemas if name not in reached]
+    if missing:
+        sys.exit(
+            f"no generated module reaches components.schemas {', '.join(missing)}: add it, or a"
+            " schema that references it, to MODEL_MODULES in scripts/_generate.py"
+        )
+    return copies
+
+
+def _one_class_per_name(out: Path) -> None:
+    """Stop when two models modules define a class of the same name: a schema both reach that
+    is not a type-override would be two different classes, and the SDK re-exports one."""
+    owner: dict[str, str] = {}
+    for module in MODEL_MODULES:
+        text = (out / f"{module}.py").read_text(encoding="utf-8")
+        for name in re.findall(r"^class (\w+)\b", text, flags=re.MULTILINE):
+            if name in owner:
+                sys.exit(
+                    f"both {owner[name]}.py and {module}.py define {name}: change MODEL_MODULES"
+                    " in scripts/_generate.py so that one module reaches it"
+                )
+            owner[name] = module
+
+
 def generate(out: Path) -> None:
     """Write the whole generated package into `out` (which must not exist)."""
     env = dict(os.environ)
@@ -162,7 +254,18 @@ def generate(out: Path) -> None:
     # A copy of the contract ships in the package, for the local server's /openapi.json.
     (out / "telemetry-v1.yaml").write_text(f"{HEADER}\n{(ROOT / CONTRACT).read_text()}")
     # Its settings live in pyproject.toml, [tool.datamodel-codegen].
-    _run([_bin("datamodel-codegen"), "--input", CONTRACT, "--output", str(out / "models.py")], env)
+    for module, part in model_contracts(ROOT / CONTRACT, out.parent).items():
+        _run(
+            [
+                _bin("datamodel-codegen"),
+                "--input",
+                str(part),
+                "--output",
+                str(out / f"{module}.py"),
+            ],
+            env,
+        )
+    _one_class_per_name(out)
     _run(
         [
             _bin("openapi-python-client"),

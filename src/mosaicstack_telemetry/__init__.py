@@ -3,7 +3,9 @@
 Everything public is re-exported here; the modules behind it are private. The names load on
 first use (PEP 562): the package's pytest plugin is imported in every pytest run of a project
 that installs the SDK, and `python -m mosaicstack_telemetry.server` needs none of the client,
-so neither pays for pydantic, httpx and the models until something asks for them.
+so neither pays for pydantic, httpx and the models until something asks for them. The
+prediction models load only when a prediction name is asked for: a program that only tracks
+events never defines them.
 """
 
 from mosaicstack_telemetry._version import __version__
@@ -34,13 +36,15 @@ if TYPE_CHECKING:
         BatchEventRequest,
         BatchEventResponse,
         BatchEventResult,
+        TaskCompletionEvent,
+    )
+    from mosaicstack_telemetry._predictionmodels import (
         CorrectionFactors,
         PredictionData,
         PredictionMetadata,
         PredictionQuery,
         PredictionResponse,
         QualityPrediction,
-        TaskCompletionEvent,
         TokenDistribution,
     )
     from mosaicstack_telemetry._queue import EventQueue
@@ -54,7 +58,7 @@ _EXPORTS = {
     "BatchEventResult": "_models",
     "Complexity": "_enums",
     "Confidence": "_enums",
-    "CorrectionFactors": "_models",
+    "CorrectionFactors": "_predictionmodels",
     "DeliveryError": "_errors",
     "EventBuilder": "_builder",
     "EventQueue": "_queue",
@@ -64,13 +68,13 @@ _EXPORTS = {
     "Harness": "_enums",
     "Outcome": "_enums",
     "PredictionCache": "_cache",
-    "PredictionData": "_models",
-    "PredictionMetadata": "_models",
-    "PredictionQuery": "_models",
-    "PredictionResponse": "_models",
+    "PredictionData": "_predictionmodels",
+    "PredictionMetadata": "_predictionmodels",
+    "PredictionQuery": "_predictionmodels",
+    "PredictionResponse": "_predictionmodels",
     "Provider": "_enums",
     "QualityGate": "_enums",
-    "QualityPrediction": "_models",
+    "QualityPrediction": "_predictionmodels",
     "RejectionCode": "_enums",
     "RepoSizeCategory": "_enums",
     "TaskCompletionEvent": "_models",
@@ -79,7 +83,7 @@ _EXPORTS = {
     "TelemetryConfig": "_config",
     "TelemetryError": "_errors",
     "TelemetryStats": "_stats",
-    "TokenDistribution": "_models",
+    "TokenDistribution": "_predictionmodels",
 }
 
 __all__ = [

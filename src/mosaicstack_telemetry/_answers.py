@@ -16,13 +16,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from mosaicstack_telemetry._enums import EventStatus
 from mosaicstack_telemetry._models import BatchEventResult
-from mosaicstack_telemetry._models import PredictionResponse as _Prediction
+
+if TYPE_CHECKING:
+    from mosaicstack_telemetry._predictionmodels import PredictionResponse as _Prediction
 
 
 def decode_json(content: bytes | None) -> tuple[Any, str | None]:
@@ -161,6 +163,9 @@ def read_predictions_verdict(
     parsed: Mapping[str, Any] | None, count: int, *, reason: str | None = None
 ) -> PredictionsVerdict:
     """Each of `count` answers read on its own: one odd answer costs only itself."""
+    # Here, not at the top: the events path loads this module and never needs these models.
+    from mosaicstack_telemetry._predictionmodels import PredictionResponse as _Prediction
+
     nothing: list[_Prediction | None] = [None] * count
     if parsed is None:
         return PredictionsVerdict(nothing, reason=reason or "the body could not be decoded")

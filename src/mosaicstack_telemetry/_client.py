@@ -15,16 +15,15 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+# The prediction classes are named through the package's lazy names in annotations: importing
+# this module loads none of them, and typing.get_type_hints() still resolves them (loading them).
+import mosaicstack_telemetry
 from mosaicstack_telemetry import _exit
 from mosaicstack_telemetry._cache import PredictionCache
 from mosaicstack_telemetry._config import TelemetryConfig, is_loopback
 from mosaicstack_telemetry._intake import Intake
 from mosaicstack_telemetry._log import RateLimitedLog, enable_debug, logger
-from mosaicstack_telemetry._models import (
-    PredictionQuery,
-    PredictionResponse,
-    TaskCompletionEvent,
-)
+from mosaicstack_telemetry._models import TaskCompletionEvent
 from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._stats import FlushResult, Stats, TelemetryStats
 
@@ -400,11 +399,15 @@ class TelemetryClient:
 
     # -- predictions -----------------------------------------------------------------------
 
-    def get_prediction(self, query: PredictionQuery) -> PredictionResponse | None:
+    def get_prediction(
+        self, query: mosaicstack_telemetry.PredictionQuery
+    ) -> mosaicstack_telemetry.PredictionResponse | None:
         """The cached prediction for `query`, or None if not cached or expired."""
         return self._cache.get(query)
 
-    def refresh_predictions_sync(self, queries: Sequence[PredictionQuery]) -> None:
+    def refresh_predictions_sync(
+        self, queries: Sequence[mosaicstack_telemetry.PredictionQuery]
+    ) -> None:
         """Fetch predictions (`POST /v1/predictions/batch`) into the cache; never raises."""
         try:
             delivery = self._ready("refresh_predictions_sync()") if queries else None
@@ -413,7 +416,9 @@ class TelemetryClient:
         except Exception:
             logger.exception("Telemetry prediction refresh failed")
 
-    async def refresh_predictions(self, queries: Sequence[PredictionQuery]) -> None:
+    async def refresh_predictions(
+        self, queries: Sequence[mosaicstack_telemetry.PredictionQuery]
+    ) -> None:
         """Fetch predictions asynchronously into the cache; never raises."""
         try:
             delivery = self._ready("refresh_predictions()") if queries else None

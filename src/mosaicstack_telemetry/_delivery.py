@@ -26,7 +26,6 @@ from mosaicstack_telemetry._drivers import (
 )
 from mosaicstack_telemetry._errors import DeliveryError
 from mosaicstack_telemetry._log import RateLimitedLog, logger
-from mosaicstack_telemetry._models import MAX_QUERIES_PER_BATCH, PredictionQuery
 from mosaicstack_telemetry._planner import Done, Flow, Planner, Policy
 from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._retry import BACKOFF_CAP
@@ -37,6 +36,7 @@ from mosaicstack_telemetry._wire import DryRunWire, Wire, make_wire
 
 if TYPE_CHECKING:
     from mosaicstack_telemetry._drivers import Source
+    from mosaicstack_telemetry._predictionmodels import PredictionQuery
 
 
 class Delivery:
@@ -157,6 +157,10 @@ class Delivery:
     def _prediction_source(
         self, queries: Sequence[PredictionQuery], cache: PredictionCache
     ) -> tuple[Planner, PredictionSource]:
+        # Here, not at the top: a client that only sends events never loads the prediction
+        # models (issue 16).
+        from mosaicstack_telemetry._predictionmodels import MAX_QUERIES_PER_BATCH
+
         step = MAX_QUERIES_PER_BATCH
         chunks = [queries[i : i + step] for i in range(0, len(queries), step)]
         source = PredictionSource(chunks, cache, self.source._log)

@@ -6,7 +6,8 @@ of now (UTC) per event, naive timestamps taken as local time, and the contract's
 writing: an optional field at its `default` is left out of the JSON (the server applies the same
 default), unless the contract marks it `x-always-send`. So a field added to the contract changes
 nothing the SDK sends until a user sets it. Response types are the generated classes themselves,
-so nested objects are instances of the public names.
+so nested objects are instances of the public names. The prediction models live in
+`_predictionmodels`, loaded on first use: importing the SDK defines only the event's classes.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def _omit_defaults(model: type[TaskCompletionEvent]) -> tuple[str, ...]:
 OMITTED_AT_DEFAULT = _omit_defaults(TaskCompletionEvent)
 
 
-def _max_len(model: type[Any], field: str) -> int:
+def max_len(model: type[Any], field: str) -> int:
     """The contract's maxItems of a list field, read from the generated model."""
     for meta in model.model_fields[field].metadata:
         if isinstance(meta, annotated_types.MaxLen):
@@ -129,9 +130,8 @@ def _max_len(model: type[Any], field: str) -> int:
     raise LookupError(f"{model.__name__}.{field} has no maximum length")  # pragma: no cover
 
 
-#: The server's maxima per request, from the contract.
-MAX_EVENTS_PER_BATCH = _max_len(_gen.BatchEventRequest, "events")
-MAX_QUERIES_PER_BATCH = _max_len(_gen.PredictionBatchRequest, "queries")
+#: The server's maximum of events per request, from the contract.
+MAX_EVENTS_PER_BATCH = max_len(_gen.BatchEventRequest, "events")
 
 
 class BatchEventRequest(_gen.BatchEventRequest):
@@ -169,11 +169,3 @@ def dump_event(event: TaskCompletionEvent) -> bytes:
 
 BatchEventResponse = _gen.BatchEventResponse
 BatchEventResult = _gen.BatchEventResult
-PredictionQuery = _gen.PredictionQuery
-PredictionResponse = _gen.PredictionResponse
-PredictionData = _gen.PredictionData
-PredictionMetadata = _gen.PredictionMetadata
-TokenDistribution = _gen.TokenDistribution
-CorrectionFactors = _gen.CorrectionFactors
-QualityPrediction = _gen.QualityPrediction
-PredictionBatchResponse = _gen.PredictionBatchResponse

@@ -28,7 +28,7 @@ from tests.contract._reachability import problems
 
 from mosaicstack_telemetry import EventBuilder, TelemetryClient, TelemetryConfig
 from mosaicstack_telemetry._enums import Confidence
-from mosaicstack_telemetry._models import PredictionQuery
+from mosaicstack_telemetry._predictionmodels import PredictionQuery
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = ROOT / "openapi" / "telemetry-v1.yaml"

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 import mosaicstack_telemetry  # noqa: F401
 
 # isort: split
-from _mosaicstack_telemetry_generated import models
+from _mosaicstack_telemetry_generated import models, prediction_models
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT_PATH = ROOT / "openapi" / "telemetry-v1.yaml"
@@ -116,8 +116,28 @@ def contract_validator(name: str) -> jsonschema_rs.Validator:
 VALIDATORS = {name: contract_validator(name) for name in SCHEMAS}
 
 
+#: The generated models modules: the event's (imported with the SDK) and the predictions'.
+MODULES = (models, prediction_models)
+#: What importing the SDK defines (issue 16): the event, its batch and the batch's answer.
+EVENT_SIDE = {"TaskCompletionEvent", "BatchEventRequest", "BatchEventResult", "BatchEventResponse"}
+
+
+def defined_in(module: Any) -> set[str]:
+    """The model classes `module` defines (not those it imports, such as the enums)."""
+    return {
+        name
+        for name, value in vars(module).items()
+        if isinstance(value, type)
+        and issubclass(value, BaseModel)
+        and value.__module__ == module.__name__
+    }
+
+
 def model_of(name: str) -> type[BaseModel]:
-    cls = getattr(models, name)
+    """The generated class of a contract schema, from the one module that defines it."""
+    owners = [m for m in MODULES if name in defined_in(m)]
+    assert len(owners) == 1, f"{name} is defined in {[m.__name__ for m in owners]}"
+    cls = getattr(owners[0], name)
     assert issubclass(cls, BaseModel)
     return cls
 
@@ -419,13 +439,30 @@ def test_bad_item_in_batch_is_located() -> None:
 # --- importing -----------------------------------------------------------------------------
 
 
-def test_generated_models_import_on_their_own(tmp_path: Path) -> None:
+def test_the_event_module_defines_the_event_side_alone() -> None:
+    """models.py is what importing the SDK defines: the event's classes and nothing else."""
+    assert defined_in(models) == EVENT_SIDE
+
+
+def test_every_schema_is_one_class_of_one_module() -> None:
+    """Each schema that is not a hand-written type (the enums, MedianStatistics) is a class of
+    exactly one generated module: the split loses none and makes none twice."""
+    hand_written = {n for n, s in SCHEMAS.items() if "enum" in s} | MAPS
+    expected = set(SCHEMAS) - hand_written
+    assert defined_in(models) | defined_in(prediction_models) == expected
+    assert not defined_in(models) & defined_in(prediction_models)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import _mosaicstack_telemetry_generated.models as m; m.TaskCompletionEvent",
+        "import _mosaicstack_telemetry_generated.prediction_models as m; m.PredictionResponse",
+    ],
+)
+def test_generated_models_import_on_their_own(tmp_path: Path, code: str) -> None:
     result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import _mosaicstack_telemetry_generated.models as m; m.TaskCompletionEvent",
-        ],
+        [sys.executable, "-c", code],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -450,14 +487,14 @@ def test_median_maps_are_dicts_with_a_required_median() -> None:
         "correction_factors": {"input": 1.0, "output": 1.0},
         "quality": {"gate_pass_rate": 0.5, "success_rate": 0.5},
     }
-    parsed = models.PredictionData.model_validate(data)
+    parsed = model_of("PredictionData").model_validate(data)
     assert parsed.cost_usd_micros["median"] == 919200
     assert parsed.cost_usd_micros == {"median": 919200, "p90": 2000000}
     assert type(parsed.duration_ms) is dict
     with pytest.raises(ValidationError, match="median"):
-        models.PredictionData.model_validate({**data, "duration_ms": {"p90": 1}})
+        model_of("PredictionData").model_validate({**data, "duration_ms": {"p90": 1}})
     with pytest.raises(ValidationError):
-        models.PredictionData.model_validate({**data, "duration_ms": {"median": "slow"}})
+        model_of("PredictionData").model_validate({**data, "duration_ms": {"median": "slow"}})
 
 
 @pytest.mark.parametrize(
@@ -488,7 +525,7 @@ def test_open_enums_keep_a_value_they_do_not_know(
     model: str, data: dict[str, Any], field: str
 ) -> None:
     """A newer server's value is kept as sent (not a failure of the whole answer)."""
-    parsed = getattr(models, model).model_validate(data)
+    parsed = model_of(model).model_validate(data)
     value = getattr(parsed, field)
     assert value == data[field]
     assert str(value) == data[field]
@@ -498,6 +535,6 @@ def test_open_enums_keep_a_value_they_do_not_know(
 
 def test_request_enums_stay_strict() -> None:
     with pytest.raises(ValidationError):
-        models.PredictionQuery.model_validate(
+        model_of("PredictionQuery").model_validate(
             {"task_type": "a_new_type", "model": "m", "provider": "anthropic", "complexity": "low"}
         )

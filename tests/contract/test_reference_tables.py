@@ -22,7 +22,7 @@ from mosaicstack_telemetry import _enums
 
 # isort: split
 # After the SDK: the generated models cannot be imported first (see test_generated_models.py).
-from _mosaicstack_telemetry_generated import models
+from _mosaicstack_telemetry_generated import models, prediction_models
 from _mosaicstack_telemetry_generated.client.models import (
     complexity,
     harness,
@@ -209,6 +209,8 @@ def test_generated_code_uses_the_contract_enums(name: str) -> None:
     enum_cls = getattr(_enums, name)
     # The pydantic models and the public API use the hand-written classes themselves.
     assert getattr(models, name) is enum_cls
+    if hasattr(prediction_models, name):  # the query's dimensions
+        assert getattr(prediction_models, name) is enum_cls
     assert getattr(mosaicstack_telemetry, name) is enum_cls
     # openapi-python-client makes its own Literal types; their values are the contract's too.
     client_modules = {

@@ -114,6 +114,7 @@ def test_wheel_contents(built: tuple[Path, float, set[str]]) -> None:
         "_mosaicstack_telemetry_generated/__init__.py",
         "_mosaicstack_telemetry_generated/py.typed",
         "_mosaicstack_telemetry_generated/models.py",
+        "_mosaicstack_telemetry_generated/prediction_models.py",
         "_mosaicstack_telemetry_generated/client/client.py",
         "_mosaicstack_telemetry_generated/client/api/events/submit_events_batch.py",
         "_mosaicstack_telemetry_generated/client/api/predictions/query_predictions_batch.py",
@@ -138,7 +139,7 @@ def test_wheel_ships_the_generated_files_unchanged(built: tuple[Path, float, set
     wheel, _, _ = built
     package = ROOT / "generated" / "_mosaicstack_telemetry_generated"
     with zipfile.ZipFile(wheel) as zf:
-        for name in ("models.py", "client/client.py", "telemetry-v1.yaml"):
+        for name in ("models.py", "prediction_models.py", "client/client.py", "telemetry-v1.yaml"):
             shipped = zf.read(f"_mosaicstack_telemetry_generated/{name}").decode()
             assert shipped == (package / name).read_text(encoding="utf-8"), name
             assert shipped.startswith(HEADER)
@@ -176,6 +177,7 @@ import importlib, importlib.metadata, importlib.resources, json, pkgutil, sys
 
 import mosaicstack_telemetry
 import _mosaicstack_telemetry_generated.models as models
+import _mosaicstack_telemetry_generated.prediction_models as prediction_models
 import _mosaicstack_telemetry_generated.client as client
 
 # The whole generated client imports with the runtime dependencies alone.
@@ -210,6 +212,9 @@ except ValueError:
     rejected = True
 else:
     rejected = False
+answer = mosaicstack_telemetry.PredictionResponse.model_validate(
+    {"prediction": None, "metadata": {"sample_size": 0, "fallback_level": -1, "confidence": "none"}}
+)
 contract = importlib.resources.files("_mosaicstack_telemetry_generated") / "telemetry-v1.yaml"
 # Read without importing the server (its extra is not installed here).
 static = importlib.resources.files("mosaicstack_telemetry") / "server" / "static"
@@ -217,6 +222,8 @@ print(json.dumps({
     "prefix": sys.prefix,
     "sdk_file": mosaicstack_telemetry.__file__,
     "models_file": models.__file__,
+    "prediction_models_file": prediction_models.__file__,
+    "prediction_is_generated": type(answer) is prediction_models.PredictionResponse,
     "client_file": client.__file__,
     "version": importlib.metadata.version("mosaicstack-telemetry"),
     "event": event.model_dump(mode="json", exclude_unset=True),
@@ -281,12 +288,13 @@ def test_wheel_installs_and_works_in_a_fresh_venv(venv310: Path, tmp_path: Path)
 
     prefix = Path(report["prefix"]).resolve()
     assert prefix == venv310.parent.parent.resolve()
-    for key in ("sdk_file", "models_file", "client_file"):
+    for key in ("sdk_file", "models_file", "prediction_models_file", "client_file"):
         location = Path(report[key]).resolve()
         assert location.is_relative_to(prefix / "lib"), (key, location)
         assert not location.is_relative_to(ROOT), (key, location)
     assert report["version"] == VERSION
     assert report["task_type_is_public_enum"] is True
+    assert report["prediction_is_generated"] is True
     assert report["out_of_range_rejected"] is True
     assert report["event"]["task_type"] == "testing"
     assert report["event"]["retry_count"] == 20

@@ -145,6 +145,107 @@ def test_the_package_loads_its_names_on_first_use() -> None:
     )
 
 
+# The line issue 16 measures: what a program that only tracks events imports.
+IMPORT_LINE = (
+    "from mosaicstack_telemetry import EventBuilder, TelemetryClient, TelemetryConfig, "
+    "TaskCompletionEvent"
+)
+PREDICTION_MODULES = (
+    "_mosaicstack_telemetry_generated.prediction_models",
+    "mosaicstack_telemetry._predictionmodels",
+)
+_LOADED = (
+    "import sys\n"
+    f"def loaded(): return sorted(m for m in {PREDICTION_MODULES!r} if m in sys.modules)\n"
+)
+
+
+def _run(code: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED + code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_tracking_events_never_loads_the_prediction_models() -> None:
+    """Issue 16: the import line defines only the event's models, and a client that sends
+    events (to the local server, through the whole delivery core) defines no prediction class."""
+    key, instance = "0123456789abcdef" * 4, "12345678-1234-4234-8234-123456789abc"
+    code = (
+        f"{IMPORT_LINE}\n"
+        "print(loaded(), '_mosaicstack_telemetry_generated.models' in sys.modules)\n"
+        "from mosaicstack_telemetry.server import start_server\n"
+        f"with start_server(keys={{{key!r}: {instance!r}}}) as server:\n"
+        "    config = TelemetryConfig(\n"
+        f"        server_url=server.url, api_key={key!r}, instance_id={instance!r}\n"
+        "    )\n"
+        "    with TelemetryClient(config) as client:\n"
+        f"        client.track(EventBuilder(instance_id={instance!r}).model('m').build())\n"
+        "        sent = client.flush(timeout=60).sent\n"
+        "print(loaded(), sent, 'mosaicstack_telemetry._delivery' in sys.modules)\n"
+    )
+    at_import, after_sending = _run(code)
+    assert at_import == "[] True"  # the event's models, and no prediction model
+    assert after_sending == "[] 1 True"  # one event delivered through the delivery core
+
+
+@pytest.mark.parametrize(
+    ("ask", "name"),
+    [
+        ("from mosaicstack_telemetry import PredictionResponse as asked", "PredictionResponse"),
+        (
+            "import mosaicstack_telemetry; asked = mosaicstack_telemetry.TokenDistribution",
+            "TokenDistribution",
+        ),
+        # The public signatures name them through the package: their annotations resolve.
+        (
+            "import typing; from mosaicstack_telemetry import TelemetryClient\n"
+            "asked = typing.get_type_hints(TelemetryClient.get_prediction)['query']",
+            "PredictionQuery",
+        ),
+        (
+            "import typing; from mosaicstack_telemetry import PredictionCache\n"
+            "asked = typing.get_type_hints(PredictionCache.put)['response']",
+            "PredictionResponse",
+        ),
+    ],
+)
+def test_asking_for_a_prediction_class_loads_the_very_same_class(ask: str, name: str) -> None:
+    code = (
+        f"{IMPORT_LINE}\n"
+        "print(loaded())\n"
+        f"{ask}\n"
+        "print(loaded(), asked.__name__)\n"
+        "import mosaicstack_telemetry, mosaicstack_telemetry._predictionmodels as hand\n"
+        "generated = sys.modules['_mosaicstack_telemetry_generated.prediction_models']\n"
+        "same = asked is getattr(generated, asked.__name__) is getattr(hand, asked.__name__)\n"
+        "same = same and asked is getattr(mosaicstack_telemetry, asked.__name__)\n"
+        "print(same)\n"
+    )
+    before, after, same = _run(code)
+    assert before == "[]"
+    assert after == f"{sorted(PREDICTION_MODULES)} {name}"  # loaded by asking, and only then
+    assert same == "True"  # the generated class itself, whichever way it is reached
+
+
+def test_nested_prediction_objects_are_the_public_classes() -> None:
+    """A parsed answer's parts are instances of the public names (one class per name)."""
+    from mosaicstack_telemetry import PredictionMetadata, PredictionResponse
+
+    answer = PredictionResponse.model_validate(
+        {
+            "prediction": None,
+            "metadata": {"sample_size": 0, "fallback_level": -1, "confidence": "none"},
+        }
+    )
+    assert type(answer.metadata) is PredictionMetadata
+
+
 def test_every_public_class_and_function_of_the_package_is_exported() -> None:
     for name in mosaicstack_telemetry.__all__:
         getattr(mosaicstack_telemetry, name)
