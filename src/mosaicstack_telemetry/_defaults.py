@@ -33,3 +33,6 @@ BUILDER_DEFAULTS: dict[str, object] = {
     "language": None,
     "repo_size_category": None,
 }
+#: What a missing field takes in `EventSpool.add`: the builder's defaults but `event_id` and
+#: `timestamp`, which are fresh per event instead.
+SPOOL_DEFAULTS = {k: v for k, v in BUILDER_DEFAULTS.items() if k not in ("event_id", "timestamp")}

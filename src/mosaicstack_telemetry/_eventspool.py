@@ -55,17 +55,13 @@ class EventSpool:
         when the file cannot be written. With telemetry disabled it returns the event's id
         (fresh when it has none) and does nothing else.
         """
-        from mosaicstack_telemetry._defaults import BUILDER_DEFAULTS
+        from mosaicstack_telemetry._defaults import SPOOL_DEFAULTS
         from mosaicstack_telemetry._eventjson import event_json
         from mosaicstack_telemetry._ids import new_event_id_text
 
         if not self.enabled:  # the kill switch: as `track()`, a silent no-op
             return str(fields.get("event_id") or new_event_id_text())
-        data = {**BUILDER_DEFAULTS, **fields}
-        # `event_id` and `timestamp` are fresh when missing, not the builder's None.
-        for fresh in ("event_id", "timestamp"):
-            if fresh not in fields:
-                del data[fresh]
+        data = {**SPOOL_DEFAULTS, **fields}
         written = event_json(data)
         if written is None:  # not plain JSON, or not valid: the model decides, and says why
             from mosaicstack_telemetry._models import TaskCompletionEvent, dump_event

@@ -19,12 +19,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from mosaicstack_telemetry import EventSpool, Provider, QualityGate, TaskCompletionEvent, TaskType
-from mosaicstack_telemetry._defaults import BUILDER_DEFAULTS
+from mosaicstack_telemetry._defaults import SPOOL_DEFAULTS as _DEFAULTS
 from mosaicstack_telemetry._eventjson import event_json
 from mosaicstack_telemetry._models import dump_event
-
-#: What `EventSpool.add` fills a missing field with (`event_id` and `timestamp`: fresh).
-_DEFAULTS = {k: v for k, v in BUILDER_DEFAULTS.items() if k not in ("event_id", "timestamp")}
 
 INSTANCE = "12345678-1234-4234-8234-123456789abc"
 
