@@ -77,6 +77,10 @@ def build_parser(
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns its exit code (the console script exits with it)."""
+    if argv is None:  # the program itself, not a call from a host's code
+        from mosaicstack_telemetry.cli._deferred import defer_inspect
+
+        defer_inspect()
     args_list = sys.argv[1:] if argv is None else list(argv)
     if args_list[:1] == ["serve"]:
         from mosaicstack_telemetry.cli import _serve
