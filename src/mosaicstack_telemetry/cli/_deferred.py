@@ -13,7 +13,9 @@ a process that never reads from `inspect` never pays for it. (This is what PEP 8
 reads the module's `__spec__`, which loads it.)
 
 Only the CLI does this, only as the program (`main()` without arguments), and only when
-`inspect` is not loaded yet: the SDK never touches the modules of the process it runs in.
+`inspect` is not loaded yet: the SDK never touches the modules of the process it runs in. It
+pays on Python 3.10 and 3.11; from 3.12 `dataclasses` reads every class's annotations through
+`inspect.get_annotations`, so the stand-in turns into the real module with the first dataclass.
 """
 
 from __future__ import annotations
