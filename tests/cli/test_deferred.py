@@ -13,9 +13,18 @@ from tests.cli.test_cli import spooled
 INSPECT_AND_ITS_IMPORTS = {"inspect", "ast", "dis", "tokenize"}
 
 
-def _without_coverage(env: dict[str, str]) -> dict[str, str]:
-    # Coverage's start-up hook in a child imports inspect itself, before the CLI runs.
-    return {k: v for k, v in env.items() if not k.startswith("COVERAGE_")}
+def _python(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A child Python without coverage's start-up hook, which imports inspect itself."""
+    done = subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in env.items() if not k.startswith("COVERAGE_")},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
 
 
 def _imported(importtime: str) -> set[str]:
@@ -30,15 +39,7 @@ def _imported(importtime: str) -> set[str]:
 def test_track_records_its_event_without_importing_inspect(cli: Cli) -> None:
     cli.point_at("http://127.0.0.1:9")
     track = ["track", "--model", "x", "--outcome", "success"]
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "mosaicstack_telemetry", *track],
-        capture_output=True,
-        text=True,
-        env=_without_coverage(cli.env),
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    done = _python("-X", "importtime", "-m", "mosaicstack_telemetry", *track, env=cli.env)
     imported = _imported(done.stderr)
     assert "dataclasses" in imported  # TelemetryConfig is a dataclass: it is what would load it
     if sys.version_info < (3, 12):
@@ -81,16 +82,7 @@ defer_inspect()  # inspect is loaded: nothing to do
 assert sys.modules["inspect"] is inspect
 print("ok")
 """
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=_without_coverage(dict(os.environ)),
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
+    assert _python("-c", code, env=dict(os.environ)).stdout.strip() == "ok"
 
 
 def test_main_called_by_a_host_leaves_its_modules_alone(cli: Cli) -> None:
@@ -102,13 +94,4 @@ def test_main_called_by_a_host_leaves_its_modules_alone(cli: Cli) -> None:
         "print(code, type(sys.modules['inspect']) is types.ModuleType)\n"
     )
     cli.point_at("http://127.0.0.1:9")
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=_without_coverage(cli.env),
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split()[-2:] == ["0", "True"]
+    assert _python("-c", code, env=cli.env).stdout.split()[-2:] == ["0", "True"]
