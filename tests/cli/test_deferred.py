@@ -85,6 +85,34 @@ print("ok")
     assert _python("-c", code, env=dict(os.environ)).stdout.strip() == "ok"
 
 
+def test_threads_reading_the_stand_in_at_once_load_one_module() -> None:
+    code = """
+import sys, threading
+from mosaicstack_telemetry.cli._deferred import defer_inspect
+
+defer_inspect()
+stand_in = sys.modules["inspect"]
+barrier = threading.Barrier(8)
+seen = []
+
+def read():
+    barrier.wait(timeout=30)
+    seen.append(stand_in.signature)
+
+threads = [threading.Thread(target=read) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join(timeout=30)
+import inspect
+
+assert len(seen) == 8 and all(s is inspect.signature for s in seen), seen
+assert sys.modules["inspect"] is inspect and inspect is not stand_in
+print("ok")
+"""
+    assert _python("-c", code, env=dict(os.environ)).stdout.strip() == "ok"
+
+
 def test_main_called_by_a_host_leaves_its_modules_alone(cli: Cli) -> None:
     # main(argv) is the CLI called from someone's code: their process, not the CLI's.
     code = (

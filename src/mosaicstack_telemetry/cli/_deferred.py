@@ -20,10 +20,14 @@ pays on Python 3.10 and 3.11; from 3.12 `dataclasses` reads every class's annota
 
 from __future__ import annotations
 
+import _thread
 import sys
 import types
 
 _NAME = "inspect"
+#: Two threads reading from the stand-in at once load the module once, and never take the real
+#: module out of `sys.modules` (reentrant: an import hook reading it while it loads).
+_loading = _thread.RLock()
 
 
 class _StandIn(types.ModuleType):
@@ -35,10 +39,11 @@ class _StandIn(types.ModuleType):
 
 
 def _load(stand_in: _StandIn) -> types.ModuleType:
-    if sys.modules.get(_NAME) is stand_in:
-        del sys.modules[_NAME]
-    real = __import__(_NAME)  # one import even if two threads get here: the import lock
-    stand_in.__dict__.update(real.__dict__)
+    with _loading:
+        if sys.modules.get(_NAME) is stand_in:
+            del sys.modules[_NAME]
+        real = __import__(_NAME)
+        stand_in.__dict__.update(real.__dict__)
     return real
 
 
