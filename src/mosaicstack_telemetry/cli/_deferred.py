@@ -2,8 +2,8 @@
 
 `TelemetryConfig` is a dataclass (the reference says so), and `dataclasses` imports `inspect`,
 which imports `ast`, `dis`, `tokenize` and more, only to write a docstring for a class that has
-none. In a `mosaic-telemetry track` run that import is the largest single cost left, about a
-sixth of the process (benchmarks/results.md, issue 16). So the console script puts a stand-in in
+none. In a `mosaic-telemetry track` run that import was the largest single cost left, about a
+fifth of the process (benchmarks/results.md, issue 16). So the console script puts a stand-in in
 `sys.modules` before anything imports `inspect`: `import inspect` finds it, and the first
 attribute anyone reads from it loads the real module, which then replaces it in `sys.modules`
 and fills the stand-in, so code holding either sees the same functions. Nothing else changes:
