@@ -226,9 +226,10 @@ def bench_import_process(scale: Scale) -> list[Result]:
                 check=True,
                 cwd=tmp,
             )
-            firsts.append(float(done.stdout.split()[1]))
-            plugins.append(float(done.stdout.split()[2]))
-            clients.append(float(done.stdout.split()[3]))
+            _, first_use, plugin, client = map(float, done.stdout.split())
+            firsts.append(first_use)
+            plugins.append(plugin)
+            clients.append(client)
     mine = statistics.median(ours)
     theirs = statistics.median(peer[0]) if peer else None
     first = statistics.median(firsts)
