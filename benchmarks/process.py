@@ -238,7 +238,7 @@ def bench_import_process(scale: Scale) -> list[Result]:
             "import_process",
             f"`python -c '{IMPORT_LINE}'`",
             mine * 1e3,
-            theirs * 1e3,
+            None if theirs is None else theirs * 1e3,
             "ms",
             "`python -c 'import posthog'`" if peer else "posthog (not installed)",
             "<= 0.5x",
