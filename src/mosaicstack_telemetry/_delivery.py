@@ -8,7 +8,6 @@ finish (flush to the deadline, close the wire and the spool, say what is left) i
 
 from __future__ import annotations
 
-import logging
 import random
 import threading
 import time
@@ -25,7 +24,7 @@ from mosaicstack_telemetry._drivers import (
     flush_blocking,
 )
 from mosaicstack_telemetry._errors import DeliveryError
-from mosaicstack_telemetry._log import RateLimitedLog, logger
+from mosaicstack_telemetry._log import WARNING, RateLimitedLog, logger
 from mosaicstack_telemetry._planner import Done, Flow, Planner, Policy
 from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._retry import BACKOFF_CAP
@@ -145,7 +144,7 @@ class Delivery:
             return
         source = self.source
         source._log.log(
-            logging.WARNING,
+            WARNING,
             "give-up",
             "Could not deliver %d events to %s (last error: %s); they are kept for the next "
             "attempt",

@@ -6,11 +6,10 @@ lost silently; none of them raises. `track()` itself keeps only the hot path.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from mosaicstack_telemetry._config import BeforeSend
-from mosaicstack_telemetry._log import RateLimitedLog
+from mosaicstack_telemetry._log import ERROR, WARNING, RateLimitedLog
 from mosaicstack_telemetry._models import TaskCompletionEvent
 from mosaicstack_telemetry._stats import Stats
 
@@ -24,7 +23,7 @@ class Intake:
     def invalid_config(self) -> None:
         self._stats.drop("invalid_config")
         self._log.log(
-            logging.WARNING,
+            WARNING,
             "track-invalid-config",
             "Event dropped: the telemetry config is invalid (see the earlier warnings)",
         )
@@ -32,7 +31,7 @@ class Intake:
     def invalid_event(self, event: object) -> None:
         self._stats.drop("invalid_event")
         self._log.log(
-            logging.ERROR,
+            ERROR,
             "track-invalid-event",
             "Event dropped: track() takes a TaskCompletionEvent, not %s",
             type(event).__name__,
@@ -45,7 +44,7 @@ class Intake:
         except Exception:
             self._stats.drop("before_send_error")
             self._log.log(
-                logging.ERROR,
+                ERROR,
                 "before-send",
                 "Event dropped: before_send raised an exception",
                 exc_info=True,
@@ -61,7 +60,7 @@ class Intake:
 
     def evicted(self, max_size: int) -> None:
         self._log.log(
-            logging.WARNING,
+            WARNING,
             "queue-full",
             "Telemetry queue full (%d events): evicted the oldest event",
             max_size,
@@ -72,7 +71,7 @@ class Intake:
         try:
             self._stats.drop("internal_error")
             self._log.log(
-                logging.ERROR,
+                ERROR,
                 "track-error",
                 "Event dropped by an unexpected error in track()",
                 exc_info=True,

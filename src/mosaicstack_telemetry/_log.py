@@ -1,15 +1,61 @@
-"""The SDK's logger and a rate limit for warnings that could otherwise flood a host's logs."""
+"""The SDK's logger, made on first use, and a rate limit for warnings that could otherwise
+flood a host's logs.
+
+`logging` (with `traceback` and `string`) is about 2 ms of the import line and of making a
+client, and a client that works logs nothing until it sends, when httpx loads `logging` anyway.
+So `logger` stands in for `logging.getLogger("mosaicstack_telemetry")` and makes it on its
+first use, and the levels callers pass to `RateLimitedLog` are plain numbers.
+"""
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 
-logger = logging.getLogger("mosaicstack_telemetry")
-# A library adds no handler and sets no level: the host application decides what is shown.
-logger.addHandler(logging.NullHandler())
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: type checkers take it
+if TYPE_CHECKING:
+    import logging
+
+#: The levels of `logging` (part of its API since Python 2.3), for `RateLimitedLog.log`.
+DEBUG, INFO, WARNING, ERROR = 10, 20, 30, 40
+NAME = "mosaicstack_telemetry"
+
+_lock = threading.Lock()
+_logger: logging.Logger | None = None
 _debug_handler: logging.Handler | None = None
+
+
+def get_logger() -> logging.Logger:
+    """The SDK's logger, made on the first call with the `NullHandler` a library adds: the
+    host application decides what is shown, and records never reach Python's last resort."""
+    global _logger  # noqa: PLW0603  # one logger per process, made once
+    if _logger is None:
+        import logging
+
+        with _lock:
+            if _logger is None:
+                made = logging.getLogger(NAME)
+                made.addHandler(logging.NullHandler())
+                _logger = made
+    return _logger
+
+
+class _Logger:
+    """What `logger` is: each attribute read is the real logger's (`get_logger()`)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(get_logger(), name)
+
+    def __repr__(self) -> str:
+        return f"<the {NAME} logger, made on first use>"
+
+
+if TYPE_CHECKING:
+    logger: logging.Logger
+else:
+    logger = _Logger()
 
 
 def enable_debug() -> None:
@@ -21,11 +67,14 @@ def enable_debug() -> None:
     global _debug_handler  # noqa: PLW0603  # one handler per process, by design
     if _debug_handler is not None:
         return
+    import logging
+
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     _debug_handler = handler
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
+    real = get_logger()
+    real.addHandler(handler)
+    real.setLevel(logging.DEBUG)
 
 
 class RateLimitedLog:

@@ -9,14 +9,13 @@ decided, so the two drivers share every word and every counter.
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mosaicstack_telemetry._answers import read_events_answer, read_predictions_verdict
 from mosaicstack_telemetry._cache import PredictionCache
 from mosaicstack_telemetry._errors import DeliveryError
-from mosaicstack_telemetry._log import RateLimitedLog, logger
+from mosaicstack_telemetry._log import ERROR, WARNING, RateLimitedLog, logger
 from mosaicstack_telemetry._models import TaskCompletionEvent, dump_events_body
 from mosaicstack_telemetry._planner import Settle
 from mosaicstack_telemetry._queue import EventQueue
@@ -62,7 +61,7 @@ class EventSource:
         if is_busy(exc):
             self.stats.error(f"spool: {exc}")
             self._log.log(
-                logging.WARNING,
+                WARNING,
                 "spool-busy",
                 "The spool %s was busy (%s); trying again later",
                 self.spool.path if self.spool else "",
@@ -141,7 +140,7 @@ class EventSource:
             self._finish(items)
             self.stats.drop("serialization_error", len(items))
             self._log.log(
-                logging.ERROR,
+                ERROR,
                 "serialize",
                 "Dropped %d events that could not be serialized: %s",
                 len(items),
@@ -163,7 +162,7 @@ class EventSource:
         elif how == "kept":
             self._back(items, count=False)
             self._log.log(
-                logging.ERROR,
+                ERROR,
                 settle.reason,
                 "Kept a batch of %d events in the spool: the server answered %s%s; fix the "
                 "API key, they are sent again by the next flush",
@@ -175,7 +174,7 @@ class EventSource:
             self._finish(items)
             self.stats.drop(settle.reason, len(items))
             self._log.log(
-                logging.ERROR,
+                ERROR,
                 settle.reason,
                 "Dropped a batch of %d events: the server answered %s%s; retrying cannot succeed",
                 len(items),
@@ -197,7 +196,7 @@ class EventSource:
         if not verdict.readable:
             # 2xx without a readable body: the server has the batch; count it as sent.
             self._log.log(
-                logging.WARNING,
+                WARNING,
                 "bad-202",
                 "The server accepted a batch of %d events with an unreadable response body",
                 count,
@@ -207,7 +206,7 @@ class EventSource:
         self.stats.add("rejected", verdict.rejected)
         for status in verdict.unknown_statuses:
             self._log.log(
-                logging.WARNING,
+                WARNING,
                 f"status-{status}",
                 "The server answered the event status %r, which this SDK does not know; "
                 "such events are counted as sent and not re-sent (a newer SDK may know it)",
@@ -215,7 +214,7 @@ class EventSource:
             )
         if verdict.rejections:
             self._log.log(
-                logging.WARNING,
+                WARNING,
                 "rejected",
                 "The server rejected %d events: %s",
                 len(verdict.rejections),
@@ -262,7 +261,7 @@ class EventSource:
         except Exception:
             self.stats.error("on_error raised")
             self._log.log(
-                logging.ERROR,
+                ERROR,
                 "on-error",
                 "The on_error callback raised an exception",
                 exc_info=True,
@@ -308,14 +307,14 @@ class PredictionSource:
             _unreadable(answer, verdict.reason)
             if not verdict.readable:
                 self._log.log(
-                    logging.ERROR,
+                    ERROR,
                     "bad-predictions",
                     "Some of the server's predictions could not be read; the cache keeps its "
                     "old entries for those",
                 )
             for confidence in verdict.unknown_confidences:
                 self._log.log(
-                    logging.WARNING,
+                    WARNING,
                     f"confidence-{confidence}",
                     "The server answered the confidence %r, which this SDK does not know; "
                     "it is kept as sent and ranks as low",
@@ -326,7 +325,7 @@ class PredictionSource:
                     self._cache.put(query, response)
         elif settle.how in ("dropped", "back", "kept"):
             self._log.log(
-                logging.ERROR,
+                ERROR,
                 f"predictions-{settle.reason}",
                 "Could not fetch predictions (%s%s); the cache keeps its old entries",
                 settle.reason,

@@ -8,12 +8,11 @@ the blocking and the async path.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mosaicstack_telemetry._log import logger
+from mosaicstack_telemetry._log import DEBUG, logger
 
 if TYPE_CHECKING:
     from mosaicstack_telemetry._config import TelemetryConfig
@@ -127,7 +126,7 @@ def make_wire(config: TelemetryConfig) -> Wire:
 
 def log_request(request: Request, url: str, answer: Answer | None, error: str | None) -> None:
     """One DEBUG line per request: what was sent, and how it ended."""
-    if not logger.isEnabledFor(logging.DEBUG):
+    if not logger.isEnabledFor(DEBUG):
         return
     if answer is not None:
         logger.debug(
