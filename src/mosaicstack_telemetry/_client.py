@@ -21,17 +21,18 @@ import mosaicstack_telemetry
 from mosaicstack_telemetry import _exit
 from mosaicstack_telemetry._cache import PredictionCache
 from mosaicstack_telemetry._config import TelemetryConfig, is_loopback
+from mosaicstack_telemetry._counters import Stats
 from mosaicstack_telemetry._intake import Intake
 from mosaicstack_telemetry._log import RateLimitedLog, enable_debug, logger
 from mosaicstack_telemetry._models import TaskCompletionEvent
 from mosaicstack_telemetry._queue import EventQueue
-from mosaicstack_telemetry._stats import FlushResult, Stats, TelemetryStats
 
 if TYPE_CHECKING:
     # The delivery core loads with the first client that can send (a valid, enabled config):
     # importing the SDK, or a disabled client, does not pay for it.
     from mosaicstack_telemetry._delivery import Delivery
     from mosaicstack_telemetry._runners import Runner
+    from mosaicstack_telemetry._stats import FlushResult, TelemetryStats
 
 #: Called with each event `track()` queues: the pytest plugin's `captured_telemetry` sets it.
 _taps: list[Callable[[TaskCompletionEvent], None]] = []
@@ -184,6 +185,8 @@ class TelemetryClient:
                 delivery.flush(Mailbox(), self._deadline(timeout), fail_fast=True)
         except Exception:
             logger.exception("Telemetry flush failed")
+        from mosaicstack_telemetry._stats import FlushResult
+
         return FlushResult.between(before, self.stats())
 
     async def flush_async(self, timeout: float | None = None) -> FlushResult:
@@ -200,6 +203,8 @@ class TelemetryClient:
                 await delivery.flush_async(mailbox, self._deadline(timeout), fail_fast=True)
         except Exception:
             logger.exception("Telemetry flush failed")
+        from mosaicstack_telemetry._stats import FlushResult
+
         return FlushResult.between(before, self.stats())
 
     # -- sync lifecycle --------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from mosaicstack_telemetry._cache import PredictionCache
 from mosaicstack_telemetry._config import TelemetryConfig
+from mosaicstack_telemetry._counters import Stats
 from mosaicstack_telemetry._drivers import (
     AsyncMailbox,
     Mailbox,
@@ -30,7 +31,6 @@ from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._retry import BACKOFF_CAP
 from mosaicstack_telemetry._sources import EventSource, PredictionSource
 from mosaicstack_telemetry._spool import Spool
-from mosaicstack_telemetry._stats import Stats
 from mosaicstack_telemetry._wire import DryRunWire, Wire, make_wire
 
 if TYPE_CHECKING:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from mosaicstack_telemetry._config import BeforeSend
+from mosaicstack_telemetry._counters import Stats
 from mosaicstack_telemetry._log import ERROR, WARNING, RateLimitedLog
 from mosaicstack_telemetry._models import TaskCompletionEvent
-from mosaicstack_telemetry._stats import Stats
 
 
 class Intake:

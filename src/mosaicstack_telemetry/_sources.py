@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from mosaicstack_telemetry._answers import read_events_answer, read_predictions_verdict
 from mosaicstack_telemetry._cache import PredictionCache
+from mosaicstack_telemetry._counters import Stats
 from mosaicstack_telemetry._errors import DeliveryError
 from mosaicstack_telemetry._log import ERROR, WARNING, RateLimitedLog, logger
 from mosaicstack_telemetry._models import TaskCompletionEvent, dump_events_body
 from mosaicstack_telemetry._planner import Settle
 from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._spool import Spool, SpooledEvent, describe_problem, is_busy
-from mosaicstack_telemetry._stats import Stats
 from mosaicstack_telemetry._wire import EVENTS, PREDICTIONS, Answer, Request
 
 if TYPE_CHECKING:

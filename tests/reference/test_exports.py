@@ -194,6 +194,25 @@ def test_tracking_events_never_loads_the_prediction_models() -> None:
     assert after_sending == "[] 1 True"  # one event delivered through the delivery core
 
 
+def test_tracking_defers_the_stats_snapshots_to_the_first_read() -> None:
+    """Issue 16: `TelemetryStats` and `FlushResult` (two frozen dataclasses, ~1.5 ms) load with
+    the first snapshot, not with the import line or a first tracked event."""
+    instance = "12345678-1234-4234-8234-123456789abc"
+    code = (
+        f"{IMPORT_LINE}\n"
+        "stats = 'mosaicstack_telemetry._stats'\n"
+        f"config = TelemetryConfig(server_url='http://127.0.0.1:9', api_key='ab' * 32, "
+        f"instance_id={instance!r})\n"
+        "client = TelemetryClient(config)\n"
+        "client.track(EventBuilder(config.instance_id).model('m').build())\n"
+        "print(stats in sys.modules)\n"
+        "from mosaicstack_telemetry import TelemetryStats\n"
+        "snapshot = client.stats()\n"
+        "print(type(snapshot) is TelemetryStats, snapshot.queued)\n"
+    )
+    assert _run(code) == ["False", "True 1"]
+
+
 @pytest.mark.parametrize(
     ("ask", "name"),
     [

@@ -1,0 +1,53 @@
+"""The thread-safe counters behind `TelemetryStats`, so a user can see any loss."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: type checkers take it
+if TYPE_CHECKING:
+    from mosaicstack_telemetry._stats import TelemetryStats
+
+
+class Stats:
+    """Thread-safe counters behind `TelemetryStats`; never touched by a successful `track()`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.sent = self.rejected = self.dry_run = self.retried = self.requeued = 0
+        self.in_flight = self.internal_errors = self.duplicate = 0
+        self.dropped: Counter[str] = Counter()
+        self.last_error: str | None = None
+
+    def add(self, name: str, count: int = 1) -> None:
+        with self._lock:
+            setattr(self, name, getattr(self, name) + count)
+
+    def drop(self, reason: str, count: int = 1) -> None:
+        if count:
+            with self._lock:
+                self.dropped[reason] += count
+
+    def error(self, message: str) -> None:
+        self.last_error = message
+
+    def snapshot(self, evicted: int, queued: int, spooled: int = 0) -> TelemetryStats:
+        from mosaicstack_telemetry._stats import TelemetryStats
+
+        with self._lock:
+            return TelemetryStats(
+                sent=self.sent,
+                rejected=self.rejected,
+                dry_run=self.dry_run,
+                retried=self.retried,
+                requeued=self.requeued,
+                dropped=dict(self.dropped),
+                evicted=evicted,
+                queued=queued,
+                spooled=spooled,
+                in_flight=self.in_flight,
+                internal_errors=self.internal_errors,
+                last_error=self.last_error,
+                duplicate=self.duplicate,
+            )
