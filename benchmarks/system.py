@@ -149,7 +149,8 @@ BASELINE_MODELS = "import httpx, pydantic; from pydantic import BaseModel, Field
 
 
 def bench_import(scale: Scale) -> list[Result]:
-    """9. Our own import time: the SDK's minus that of its dependencies, medians."""
+    """9. `import mosaicstack_telemetry` alone, and the import line's modules by self time
+    (informative: the own-part target is judged on whole processes, `process.py`)."""
     process.compile_sdk()  # bytecode, as an install leaves it
     runs = max(scale.import_runs, 1)
     bare, used, base, own, own_models = [], [], [], [], []
@@ -165,19 +166,21 @@ def bench_import(scale: Scale) -> list[Result]:
     lazy = statistics.median(bare) / 1e3
     return [
         Result(
-            "import",
-            "import and first use of the SDK, own part",
+            "import_selftime",
+            "the import line's modules beyond pydantic's, by `-X importtime` self time",
             own_part,
             deps,
             "ms",
             f"`{BASELINE_IMPORT}` (total: ours {mine:.1f} ms)",
-            "< 30 ms",
-            own_part < 30.0,
+            "(informative)",
+            None,
             note=(
-                f"`{USED_IMPORT}`; `-X importtime`, self time of the modules it imports that "
-                f"`{BASELINE_IMPORT}` does not; beyond what any pydantic model loads too "
-                "(BaseModel, Field, TypeAdapter): "
-                f"{statistics.median(own_models) / 1e3:.1f} ms"
+                f"`{USED_IMPORT}`; self time of the modules it imports that "
+                f"`{BASELINE_IMPORT}` does not, which counts pydantic's model machinery "
+                "(`import pydantic` alone loads almost none of it); beyond what any pydantic "
+                "model loads too (BaseModel, Field, TypeAdapter): "
+                f"{statistics.median(own_models) / 1e3:.1f} ms. The target is judged on whole "
+                "processes (row `import_own`)"
             ),
         ),
         Result(
