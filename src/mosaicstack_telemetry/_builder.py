@@ -17,8 +17,7 @@ from mosaicstack_telemetry._enums import (
     RepoSizeCategory,
     TaskType,
 )
-from mosaicstack_telemetry._ids import utc_now as _utc_now
-from mosaicstack_telemetry._models import TaskCompletionEvent, new_event_id
+from mosaicstack_telemetry._models import TaskCompletionEvent
 
 
 def _first_validate(data: dict[str, Any]) -> TaskCompletionEvent:
@@ -55,11 +54,17 @@ class EventBuilder:
         self._prices: tuple[int, int] | None = None
 
     def event_id(self, value: str | UUID) -> EventBuilder:
-        self._data["event_id"] = value
+        if value is None:  # taken back: each build() makes a fresh one again
+            self._data.pop("event_id", None)
+        else:
+            self._data["event_id"] = value
         return self
 
     def timestamp(self, value: datetime) -> EventBuilder:
-        self._data["timestamp"] = value
+        if value is None:  # taken back: each build() makes a fresh one again
+            self._data.pop("timestamp", None)
+        else:
+            self._data["timestamp"] = value
         return self
 
     def task_type(self, value: TaskType) -> EventBuilder:
@@ -165,11 +170,9 @@ class EventBuilder:
 
     def build(self) -> TaskCompletionEvent:
         """Validate and return a new event; raises pydantic's `ValidationError` on bad values."""
+        # Without an `event_id` / `timestamp` the model's default factories make them, as for
+        # `model_validate`: a fresh id and the time are not validated again.
         data = self._data.copy()
-        if data["event_id"] is None:
-            data["event_id"] = new_event_id()
-        if data["timestamp"] is None:
-            data["timestamp"] = _utc_now()
         if self._prices is not None and data["actual_cost_usd_micros"] == 0:
             data["actual_cost_usd_micros"] = _priced(data, *self._prices)
         return _validate(data)

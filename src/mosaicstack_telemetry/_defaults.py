@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from mosaicstack_telemetry._enums import Complexity, Harness, Outcome, Provider, TaskType
 
-#: Every field `build()` passes, with its default. `event_id` / `timestamp` None: fresh per build.
+#: Every field `build()` passes, with its default. Not `event_id` / `timestamp`: without them
+#: the model makes a fresh one per event.
 BUILDER_DEFAULTS: dict[str, object] = {
     "instance_id": None,
-    "event_id": None,
-    "timestamp": None,
     "task_duration_ms": 0,
     "task_type": TaskType.UNKNOWN,
     "complexity": Complexity.MEDIUM,
@@ -33,6 +32,6 @@ BUILDER_DEFAULTS: dict[str, object] = {
     "language": None,
     "repo_size_category": None,
 }
-#: What a missing field takes in `EventSpool.add`: the builder's defaults but `event_id` and
-#: `timestamp`, which are fresh per event instead.
-SPOOL_DEFAULTS = {k: v for k, v in BUILDER_DEFAULTS.items() if k not in ("event_id", "timestamp")}
+#: What a missing field takes in `EventSpool.add`: the builder's defaults (`event_id` and
+#: `timestamp` are fresh per event there too). Never mutated, like `BUILDER_DEFAULTS`.
+SPOOL_DEFAULTS = BUILDER_DEFAULTS

@@ -1333,6 +1333,12 @@ def test_builder_build_is_reusable_with_a_fresh_id_and_time() -> None:
         (fixed, stamp),
         (fixed, stamp),
     ]
+    # None takes them back: fresh per build again, and the time is now, in UTC.
+    builder.event_id(None).timestamp(None)  # type: ignore[arg-type]
+    third, fourth = builder.build(), builder.build()
+    assert len({fixed, third.event_id, fourth.event_id}) == 3
+    assert third.timestamp.tzinfo is timezone.utc
+    assert third.timestamp > stamp
 
 
 def test_builder_build_raises_validation_error_for_invalid_values() -> None:
