@@ -9,15 +9,18 @@ when it is present) so the test reads without it.
 from __future__ import annotations
 
 import inspect
+import logging
 import re
 import subprocess
 import sys
+import textwrap
 import types
 from pathlib import Path
 
 import pytest
 
 import mosaicstack_telemetry
+from mosaicstack_telemetry import _log as _logmod
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_PATH = ROOT.parent / "shared" / "spec" / "sdk-reference.md"
@@ -290,3 +293,79 @@ def test_additions_are_documented() -> None:
     for name in ADDITIONS:
         if name != "__version__":
             assert f"`{name}" in docs, f"{name} is exported but not documented in docs/"
+
+
+# The SDK's logger is made on first use (issue 16): importing the SDK, making a client and
+# tracking load no `logging`, and what the SDK logs later still reaches the host's handlers.
+INSTANCE_ID_LOG = "12345678-1234-4234-8234-123456789abc"
+
+
+def test_tracking_loads_no_logging_and_a_later_warning_reaches_the_host() -> None:
+    out = _run(
+        textwrap.dedent(
+            f"""
+        import sys
+        from mosaicstack_telemetry import EventBuilder, TelemetryClient, TelemetryConfig
+        config = TelemetryConfig(
+            server_url="http://127.0.0.1:9", api_key="ab" * 32, instance_id="{INSTANCE_ID_LOG}"
+        )
+        client = TelemetryClient(config)
+        client.track(EventBuilder(config.instance_id).model("m").build())
+        print("logging" in sys.modules)
+
+        import logging
+        records = []
+        class Keep(logging.Handler):
+            def emit(self, record):
+                records.append(record.getMessage())
+        logging.getLogger("mosaicstack_telemetry").addHandler(Keep())
+        client.track("not an event")  # counted, and logged at ERROR
+        print(records)
+        print([type(h).__name__ for h in logging.getLogger("mosaicstack_telemetry").handlers])
+        print(dict(client.stats().dropped))
+        """
+        )
+    )
+    assert out[0] == "False"
+    assert out[1] == "['Event dropped: track() takes a TaskCompletionEvent, not str']"
+    # The host's handler, then the library's NullHandler added when the SDK first logged.
+    assert out[2] == "['Keep', 'NullHandler']"
+    assert out[3] == "{'invalid_event': 1}"
+
+
+def test_threads_logging_at_once_make_one_logger_with_one_null_handler() -> None:
+    out = _run(
+        textwrap.dedent(
+            """
+        import threading
+        from mosaicstack_telemetry import _log
+        barrier = threading.Barrier(8)
+        seen = []
+        def first_use():
+            barrier.wait()
+            seen.append(_log.get_logger())
+        threads = [threading.Thread(target=first_use) for _ in range(8)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        import logging
+        real = logging.getLogger("mosaicstack_telemetry")
+        print(all(s is real for s in seen), [type(h).__name__ for h in real.handlers])
+        log = _log.logger
+        print(log.name, log.isEnabledFor(logging.WARNING), repr(log))
+        """
+        )
+    )
+    assert out[0] == "True ['NullHandler']"
+    assert out[1] == (
+        "mosaicstack_telemetry True <the mosaicstack_telemetry logger, made on first use>"
+    )
+
+
+def test_the_levels_are_logging_s() -> None:
+    assert (_logmod.DEBUG, _logmod.INFO, _logmod.WARNING, _logmod.ERROR) == (
+        logging.DEBUG,
+        logging.INFO,
+        logging.WARNING,
+        logging.ERROR,
+    )
+    assert _logmod.get_logger() is logging.getLogger(_logmod.NAME)
