@@ -20,24 +20,27 @@ if TYPE_CHECKING:
 DEBUG, INFO, WARNING, ERROR = 10, 20, 30, 40
 NAME = "mosaicstack_telemetry"
 
-_lock = threading.Lock()
 _logger: logging.Logger | None = None
+#: Who adds the NullHandler: the first to set its token here. `setdefault` is atomic, so
+#: threads that log at once add one handler, and no lock is held that a fork could copy.
+_made: dict[str, object] = {}
 _debug_handler: logging.Handler | None = None
 
 
 def get_logger() -> logging.Logger:
     """The SDK's logger, made on the first call with the `NullHandler` a library adds: the
-    host application decides what is shown, and records never reach Python's last resort."""
+    host application decides what is shown, and records do not reach Python's last resort."""
     global _logger  # noqa: PLW0603  # one logger per process, made once
-    if _logger is None:
+    made = _logger
+    if made is None:
         import logging
 
-        with _lock:
-            if _logger is None:
-                made = logging.getLogger(NAME)
-                made.addHandler(logging.NullHandler())
-                _logger = made
-    return _logger
+        made = logging.getLogger(NAME)
+        token = object()
+        if _made.setdefault(NAME, token) is token:
+            made.addHandler(logging.NullHandler())
+        _logger = made
+    return made
 
 
 class _Logger:
