@@ -107,7 +107,7 @@ def bench_e2e(scale: Scale) -> list[Result]:
         )
     )
     if have_server():
-        from mosaicstack_telemetry.server import start_server  # type: ignore[attr-defined]
+        from mosaicstack_telemetry.server import start_server
 
         with start_server(keys={API_KEY: INSTANCE_ID}) as srv:
             ours_rate(srv.url, min(n, 500), srv.event_count)

@@ -229,14 +229,23 @@ def bench_memory(scale: Scale) -> list[Result]:
     results = []
     for count in (1_000, 100_000):
         n = scale.n(count, 50)
-        event_bytes, events = _allocated(lambda n=n: [build_event() for _ in range(n)])
+
+        def make(n: int = n) -> list[TaskCompletionEvent]:
+            return [build_event() for _ in range(n)]
+
+        event_bytes, events = _allocated(make)
         assert isinstance(events, list)
         list_bytes = 8 * n + 56  # the list holding them is the harness's, not the events'
         per_event = (event_bytes - list_bytes) / n
         client = _unstarted_client(n)
-        queue_bytes, _ = _allocated(
-            lambda events=events, client=client: [client.track(e) for e in events] and None
-        )
+
+        def queue_them(
+            events: list[TaskCompletionEvent] = events, client: TelemetryClient = client
+        ) -> None:
+            for event in events:
+                client.track(event)
+
+        queue_bytes, _ = _allocated(queue_them)
         per_queued = queue_bytes / n
         json_bytes = len(TypeAdapter(TaskCompletionEvent).dump_json(events[0]))
         results.append(
