@@ -171,10 +171,11 @@ class EventBuilder:
     def build(self) -> TaskCompletionEvent:
         """Validate and return a new event; raises pydantic's `ValidationError` on bad values."""
         # Without an `event_id` / `timestamp` the model's default factories make them, as for
-        # `model_validate`: a fresh id and the time are not validated again.
-        data = self._data.copy()
+        # `model_validate`: a fresh id and the time are not validated again. The validator only
+        # reads the dict (and builds each event its own lists): no copy, unless a price is added.
+        data = self._data
         if self._prices is not None and data["actual_cost_usd_micros"] == 0:
-            data["actual_cost_usd_micros"] = _priced(data, *self._prices)
+            data = {**data, "actual_cost_usd_micros": _priced(data, *self._prices)}
         return _validate(data)
 
 
