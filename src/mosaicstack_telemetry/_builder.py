@@ -42,7 +42,7 @@ class EventBuilder:
     current time, so one builder can serve as a template for many events.
 
     The values live in one dict keyed by the model's field names: creating a builder is one
-    dict copy and `build()` hands a copy straight to the model's validator (see
+    dict copy and `build()` hands the dict straight to the model's validator (see
     benchmarks/results.md for how it compares with `TaskCompletionEvent.model_validate`).
     """
 
