@@ -1,7 +1,7 @@
 """The SDK's logger, made on first use, and a rate limit for warnings that could otherwise
 flood a host's logs.
 
-`logging` (with `traceback` and `string`) is about 2 ms of the import line and of making a
+`logging` (with `traceback` and `string`) is 2-4 ms of the import line and of making a
 client, and a client that works logs nothing until it sends, when httpx loads `logging` anyway.
 So `logger` stands in for `logging.getLogger("mosaicstack_telemetry")` and makes it on its
 first use, and the levels callers pass to `RateLimitedLog` are plain numbers.
