@@ -123,6 +123,11 @@ def assert_quiet_after_stop(child: Child, server: Any) -> None:
 
 #: Every request to the events endpoint answers 500.
 FAILING = FaultConfig(rate=1.0, kinds=("500",), paths=("/v1/events/batch",))
+#: Every request to the events endpoint answers 429 with `Retry-After: 2`. It fails as surely
+#: as FAILING, but the waits are the server's, not the backoff's full jitter, so a final flush
+#: to a deadline 8 s away is still retrying 1.5 s in. With 500s a jittered wait can pass the
+#: deadline early, and the final flush then ends within 1.5 s in about one run in a hundred.
+REFUSING = FaultConfig(rate=1.0, kinds=("429",), retry_after="2", paths=("/v1/events/batch",))
 
 
 STOP = """
@@ -332,9 +337,9 @@ except KeyboardInterrupt:
 
 
 def sigint_during_stop(tmp_path: Path, srv: LocalServer, mode: str, **cfg: Any) -> None:
-    """SIGINT 1.5 s into a stop() whose every request fails: the interrupt reaches the
-    program at once, the five events are still accounted for, and one warning at the exit says
-    what became of them."""
+    """SIGINT 1.5 s into a stop() whose every request fails (`srv` runs REFUSING): the
+    interrupt reaches the program at once, the five events are still accounted for, and one
+    warning at the exit says what became of them."""
     child = run_child(
         tmp_path,
         SIGINT_DURING_STOP,

@@ -29,7 +29,7 @@ from tests.lifecycle._harness import (
 from tests.lifecycle._scenarios import (
     ASYNC,
     EXIT,
-    FAILING,
+    REFUSING,
     STOP,
     check_delivered,
     check_processes,
@@ -77,7 +77,7 @@ def test_asyncio_run_of_a_main_that_starts_an_async_client_tracks_5_and_returns_
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 def test_sigint_1_5_s_into_stop_while_every_request_faults(tmp_path: Path) -> None:
-    with local_server(FAILING) as srv:
+    with local_server(REFUSING) as srv:
         sigint_during_stop(tmp_path, srv, "sync")
 
 

@@ -18,7 +18,7 @@ from tests.lifecycle._harness import (
     send,
     stats_of,
 )
-from tests.lifecycle._scenarios import FAILING, SIGTERM_EXIT, sigint_during_stop
+from tests.lifecycle._scenarios import REFUSING, SIGTERM_EXIT, sigint_during_stop
 from tests.lifecycle._servers import (
     LocalServer,
     local_server,
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 @pytest.mark.parametrize(("mode", "spool"), [("async", False), ("sync", True)])
 def test_sigint_during_stop(tmp_path: Path, mode: str, spool: bool) -> None:
     # sync without a spool: tests/lifecycle/test_issue_table.py, the table's fourth row.
-    with local_server(FAILING) as srv:
+    with local_server(REFUSING) as srv:
         cfg = {"spool_path": str(tmp_path / "spool.db")} if spool else {}
         sigint_during_stop(tmp_path, srv, mode, **cfg)
 
