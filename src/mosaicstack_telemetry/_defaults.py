@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from mosaicstack_telemetry._enums import Complexity, Harness, Outcome, Provider, TaskType
 
-#: Every field `build()` passes, with its default. Not `event_id` / `timestamp`: without them
-#: the model makes a fresh one per event.
+#: Every field `build()` passes, with its default, and what a missing field takes in
+#: `EventSpool.add`. Not `event_id` / `timestamp`: they are fresh per event. Never mutated.
 BUILDER_DEFAULTS: dict[str, object] = {
     "instance_id": None,
     "task_duration_ms": 0,
@@ -32,6 +32,3 @@ BUILDER_DEFAULTS: dict[str, object] = {
     "language": None,
     "repo_size_category": None,
 }
-#: What a missing field takes in `EventSpool.add`: the builder's defaults (`event_id` and
-#: `timestamp` are fresh per event there too). Never mutated, like `BUILDER_DEFAULTS`.
-SPOOL_DEFAULTS = BUILDER_DEFAULTS

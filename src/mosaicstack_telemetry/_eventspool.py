@@ -55,13 +55,13 @@ class EventSpool:
         when the file cannot be written. With telemetry disabled it returns the event's id
         (fresh when it has none) and does nothing else.
         """
-        from mosaicstack_telemetry._defaults import SPOOL_DEFAULTS
+        from mosaicstack_telemetry._defaults import BUILDER_DEFAULTS
         from mosaicstack_telemetry._eventjson import event_json
         from mosaicstack_telemetry._ids import new_event_id_text
 
         if not self.enabled:  # the kill switch: as `track()`, a silent no-op
             return str(fields.get("event_id") or new_event_id_text())
-        data = {**SPOOL_DEFAULTS, **fields}
+        data = {**BUILDER_DEFAULTS, **fields}
         written = event_json(data)
         if written is None:  # not plain JSON, or not valid: the model decides, and says why
             from mosaicstack_telemetry._models import TaskCompletionEvent, dump_event

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from mosaicstack_telemetry import EventSpool, Provider, QualityGate, TaskCompletionEvent, TaskType
-from mosaicstack_telemetry._defaults import SPOOL_DEFAULTS as _DEFAULTS
+from mosaicstack_telemetry._defaults import BUILDER_DEFAULTS as _DEFAULTS
 from mosaicstack_telemetry._eventjson import event_json
 from mosaicstack_telemetry._models import dump_event
 
