@@ -169,6 +169,12 @@ class TelemetryClient:
             )
         return self._delivery
 
+    def _since(self, before: TelemetryStats) -> FlushResult:
+        """What a flush did: the counters now against `before`."""
+        from mosaicstack_telemetry._stats import FlushResult  # loaded with `before`
+
+        return FlushResult.between(before, self.stats())
+
     def flush(self, timeout: float | None = None) -> FlushResult:
         """Send everything queued now; says what happened. Never raises.
 
@@ -185,9 +191,7 @@ class TelemetryClient:
                 delivery.flush(Mailbox(), self._deadline(timeout), fail_fast=True)
         except Exception:
             logger.exception("Telemetry flush failed")
-        from mosaicstack_telemetry._stats import FlushResult
-
-        return FlushResult.between(before, self.stats())
+        return self._since(before)
 
     async def flush_async(self, timeout: float | None = None) -> FlushResult:
         """`flush()` for an event loop."""
@@ -203,9 +207,7 @@ class TelemetryClient:
                 await delivery.flush_async(mailbox, self._deadline(timeout), fail_fast=True)
         except Exception:
             logger.exception("Telemetry flush failed")
-        from mosaicstack_telemetry._stats import FlushResult
-
-        return FlushResult.between(before, self.stats())
+        return self._since(before)
 
     # -- sync lifecycle --------------------------------------------------------------------
 
