@@ -46,7 +46,11 @@ def chromium_path() -> str | None:
     )
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is open, the main thread has a running
+# event loop, so an asyncio test run after a browser module (`pytest tests/ui tests/sdk`) would
+# fail with "Runner.run() cannot be called from a running event loop". ("package" scope did
+# not end it before the next directory here: tests/ui has no __init__.py.)
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="Playwright is not installed (scripts/install installs it)"
