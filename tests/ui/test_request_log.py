@@ -19,9 +19,9 @@ import pytest
 from tests.ui._workload import INSTANCE, KEY, stored_rows
 
 from mosaicstack_telemetry.server import FaultConfig, RequestRecord, start_server
-from mosaicstack_telemetry.server._app import ServerState
 from mosaicstack_telemetry.server._requestlog import REQUEST_LOG_SIZE, Exchange
 from mosaicstack_telemetry.server._run import exposure_warning, page_url
+from mosaicstack_telemetry.server._state import ServerState
 
 AUTH = {"Authorization": f"Bearer {KEY}"}
 EVENTS = "/v1/events/batch"

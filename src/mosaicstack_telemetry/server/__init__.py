@@ -15,10 +15,11 @@ import importlib
 import typing
 
 if typing.TYPE_CHECKING:
-    from mosaicstack_telemetry.server._app import BODY_LIMIT, ServerState, create_app
+    from mosaicstack_telemetry.server._app import BODY_LIMIT, create_app
     from mosaicstack_telemetry.server._faults import FAULT_KINDS, FaultConfig
     from mosaicstack_telemetry.server._requestlog import RequestRecord
     from mosaicstack_telemetry.server._run import RunningServer, start_server
+    from mosaicstack_telemetry.server._state import ServerState
 
 #: The third-party modules of the `server` extra.
 EXTRA_MODULES = frozenset({"starlette", "uvicorn", "jsonschema_rs", "yaml"})
@@ -27,7 +28,7 @@ INSTALL_HINT = "pip install 'mosaicstack-telemetry[server]'"
 _EXPORTS = {
     "BODY_LIMIT": "_app",
     "RequestRecord": "_requestlog",
-    "ServerState": "_app",
+    "ServerState": "_state",
     "create_app": "_app",
     "FAULT_KINDS": "_faults",
     "FaultConfig": "_faults",

@@ -8,15 +8,11 @@ on its own inside the 202 (rejected, or stored, or a duplicate for its instance)
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
-import re
-import threading
 import uuid
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -27,21 +23,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mosaicstack_telemetry.server._faults import FaultConfig, FaultInjector
-from mosaicstack_telemetry.server._predict import Predictor
-from mosaicstack_telemetry.server._requestlog import (
-    EVENTS_PATH,
-    REQUEST_LOG_SIZE,
-    Exchange,
-    RequestRecord,
-    is_page,
-)
-from mosaicstack_telemetry.server._store import EventStore, check_contract
+from mosaicstack_telemetry.server._faults import FaultConfig
+from mosaicstack_telemetry.server._requestlog import EVENTS_PATH, Exchange, is_page
+from mosaicstack_telemetry.server._state import ServerState, bearer_key
+from mosaicstack_telemetry.server._store import check_contract
 from mosaicstack_telemetry.server._ui import page_routes
 from mosaicstack_telemetry.server._validate import (
     MAX_PROBLEMS,
     NIL_UUID,
     Problem,
+    Validator,
     clip,
     contract,
     contract_json,
@@ -54,80 +45,6 @@ logger = logging.getLogger("mosaicstack_telemetry.server")
 BODY_LIMIT = 2 * 1024 * 1024  # 2 MiB: the contract promises at least 1 MiB
 # The scope extension through which the server's protocol lets the app reset its connection.
 ABORT_EXTENSION = "mosaicstack.abort"
-_KEY = re.compile(r"[0-9a-fA-F]{64}")
-_BEARER = re.compile(r"bearer[ \t]+(\S+)[ \t]*", re.IGNORECASE)
-
-
-class ServerState:
-    """Everything the app holds: keys, store, predictor, faults and the request log."""
-
-    def __init__(
-        self, keys: Mapping[str, str], db: str, faults: FaultConfig | None, body_limit: int
-    ) -> None:
-        self.keys = normalize_keys(keys)
-        self.db = db
-        self.store = EventStore(db)
-        self.predictor = Predictor(self.store)
-        self.faults = FaultInjector(faults)
-        self.body_limit = body_limit
-        self._records: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_SIZE)
-        self._recorded = 0
-        self._records_lock = threading.Lock()
-        self._deliveries: Counter[str] = Counter()
-
-    def record(self, record: RequestRecord) -> None:
-        with self._records_lock:
-            self._recorded += 1
-            self._records.append(replace(record, seq=self._recorded))
-
-    @property
-    def requests(self) -> list[RequestRecord]:
-        """The last `REQUEST_LOG_SIZE` requests, oldest first."""
-        with self._records_lock:
-            return list(self._records)
-
-    @property
-    def requests_recorded(self) -> int:
-        """Requests recorded since the server started (the log keeps only the last ones)."""
-        with self._records_lock:
-            return self._recorded
-
-    def delivery_count(self, event_id: str) -> int:
-        """How many authenticated requests carried `event_id` (as it was sent)."""
-        with self._records_lock:
-            return self._deliveries.get(event_id, 0)
-
-    def delivered(self, event_ids: list[str]) -> None:
-        """Count one delivery of each readable event id of an authenticated batch."""
-        with self._records_lock:
-            self._deliveries.update(event_ids)
-
-    @property
-    def deliveries(self) -> dict[str, int]:
-        """How many authenticated requests carried each event id: a client that re-sends
-        only after failures it could not see through shows 1 for nearly every event."""
-        with self._records_lock:
-            return dict(self._deliveries)
-
-    def instance_for(self, token: str) -> str | None:
-        """The instance bound to `token`, comparing with every key in constant time (no early
-        exit), so response timing does not reveal how much of a key matched or which key."""
-        candidate = token.lower().encode()
-        found: str | None = None
-        for key, instance in self.keys:
-            if hmac.compare_digest(key, candidate):
-                found = instance
-        return found
-
-
-def normalize_keys(keys: Mapping[str, str]) -> tuple[tuple[bytes, str], ...]:
-    """Validate keys (64 hex digits, either case) and instances (UUIDs)."""
-    normalized = []
-    for key, instance in keys.items():
-        if not _KEY.fullmatch(key):
-            raise ValueError("an API key must be 64 hexadecimal digits")
-        normalized.append((key.lower().encode(), str(uuid.UUID(instance))))
-    return tuple(normalized)
 
 
 class _BodyTooLarge(Exception):
@@ -179,16 +96,22 @@ def _parse(body: bytes) -> Any:
     return json.loads(body, parse_constant=_reject_constant)
 
 
-async def _json_body(request: Request, state: ServerState) -> Any:
-    """The parsed body, or the 413/400 response to send instead."""
+async def _valid_body(request: Request, state: ServerState, schema: Validator) -> Any:
+    """The parsed body, or the response to send instead, checked in the contract's order:
+    media type (415), size (413), JSON (400), then `schema` (422)."""
+    refused = _unsupported_media(request)
+    if refused is not None:
+        return refused
     try:
-        body = await _read_body(request, state.body_limit)
+        raw = await _read_body(request, state.body_limit)
     except _BodyTooLarge:
         return _error(413, f"the body is larger than {state.body_limit} bytes")
     try:
-        return _parse(body)
+        body = _parse(raw)
     except (ValueError, RecursionError):
         return _error(400, "the body is not valid JSON")
+    problems = schema.problems(body, ("body",))
+    return _problems_response(problems) if problems else body
 
 
 def _authenticate(request: Request, state: ServerState) -> str | Response:
@@ -196,10 +119,10 @@ def _authenticate(request: Request, state: ServerState) -> str | Response:
     challenge = {"WWW-Authenticate": "Bearer"}
     if header is None:
         return _error(401, "missing Authorization header", challenge)
-    match = _BEARER.fullmatch(header)
-    if match is None or not _KEY.fullmatch(match.group(1)):
+    key = bearer_key(header)
+    if key is None:
         return _error(401, "malformed Authorization header: expected Bearer <64 hex>", challenge)
-    instance = state.instance_for(match.group(1))
+    instance = state.instance_for(key)
     if instance is None:
         return _error(403, "unknown API key")
     return instance
@@ -229,15 +152,9 @@ async def submit_events(request: Request) -> Response:
     instance = _authenticate(request, state)  # before the body is read
     if isinstance(instance, Response):
         return instance
-    refused = _unsupported_media(request)
-    if refused is not None:
-        return refused
-    body = await _json_body(request, state)
+    body = await _valid_body(request, state, validators().envelope)
     if isinstance(body, Response):
         return body
-    problems = validators().envelope.problems(body, ("body",))
-    if problems:
-        return _problems_response(problems)
     events: list[Any] = body["events"]
     state.delivered([i for i in map(_event_id, events) if i is not None])
     results: list[dict[str, Any]] = []
@@ -281,15 +198,9 @@ def _result(
 async def predictions(request: Request) -> Response:
     """Public: an Authorization header, valid or not, is ignored."""
     state: ServerState = request.app.state.telemetry
-    refused = _unsupported_media(request)
-    if refused is not None:
-        return refused
-    body = await _json_body(request, state)
+    body = await _valid_body(request, state, validators().predictions)
     if isinstance(body, Response):
         return body
-    problems = validators().predictions.problems(body, ("body",))
-    if problems:
-        return _problems_response(problems)
     return JSONResponse({"results": [state.predictor.predict(q) for q in body["queries"]]})
 
 
@@ -376,9 +287,8 @@ class FaultsAndRecords:
             return None
         for name, value in scope.get("headers", ()):
             if name.lower() == b"authorization":
-                match = _BEARER.fullmatch(value.decode("latin-1"))
-                if match is not None and _KEY.fullmatch(match.group(1)):
-                    return self.state.instance_for(match.group(1))
+                key = bearer_key(value.decode("latin-1"))
+                return None if key is None else self.state.instance_for(key)
         return None
 
 

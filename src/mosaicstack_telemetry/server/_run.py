@@ -24,14 +24,10 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from mosaicstack_telemetry.server._app import (
-    ABORT_EXTENSION,
-    BODY_LIMIT,
-    ServerState,
-    create_app,
-)
+from mosaicstack_telemetry.server._app import ABORT_EXTENSION, BODY_LIMIT, create_app
 from mosaicstack_telemetry.server._faults import FaultConfig
 from mosaicstack_telemetry.server._requestlog import RequestRecord
+from mosaicstack_telemetry.server._state import ServerState
 
 logger = logging.getLogger("mosaicstack_telemetry.server")
 _LINGER_RESET = struct.pack("ii", 1, 0)

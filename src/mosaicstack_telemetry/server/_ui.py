@@ -30,7 +30,7 @@ from mosaicstack_telemetry.server._requestlog import RequestRecord
 from mosaicstack_telemetry.server._validate import contract
 
 if TYPE_CHECKING:
-    from mosaicstack_telemetry.server._app import ServerState
+    from mosaicstack_telemetry.server._state import ServerState
 
 EVENTS_SHOWN = 100
 EVENTS_SHOWN_MAX = 500
