@@ -161,6 +161,7 @@ class EventSource:
             self._back(items)
         elif how == "kept":
             self._back(items, count=False)
+            self.stats.error(_answered(settle))
             self._log.log(
                 ERROR,
                 settle.reason,
@@ -173,6 +174,7 @@ class EventSource:
         else:  # dropped
             self._finish(items)
             self.stats.drop(settle.reason, len(items))
+            self.stats.error(_answered(settle))
             self._log.log(
                 ERROR,
                 settle.reason,
@@ -281,6 +283,16 @@ def _unreadable(answer: Answer, reason: str | None) -> None:
 def _detail(settle: Settle) -> str:
     text = settle.answer.detail() if settle.answer is not None else ""
     return f" ({text})" if text else ""
+
+
+def _answered(settle: Settle) -> str:
+    """`last_error` for a batch the server refused for good (kept or dropped): its status and
+    the start of its body, e.g. `HTTP 403: {"detail":"unknown API key"}`."""
+    answer = settle.answer
+    if answer is None:  # pragma: no cover  # kept/dropped always come with an answer
+        return settle.reason
+    text = answer.detail()
+    return f"HTTP {answer.status}: {text}" if text else f"HTTP {answer.status}"
 
 
 class PredictionSource:

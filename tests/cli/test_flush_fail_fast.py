@@ -86,6 +86,8 @@ def test_flush_ends_early_when_the_key_is_refused(
         rest for _, _, rest in ATTEMPT.findall(err) if rest.startswith("HTTP 403")
     ]
     assert ATTEMPT.findall(err)
+    # The summary says why they remain: the refusal, not "(None)".
+    assert 'mosaic-telemetry: 1 events remain (HTTP 403: {"detail":"unknown API key"})' in err
     assert elapsed < FAST
     assert KEY not in out + err
 

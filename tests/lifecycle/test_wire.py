@@ -117,6 +117,7 @@ def test_403_drops_from_memory_without_retrying_and_logs_once(
                 break
     stats = client.stats()
     assert stats.dropped == {"http_403": 5}
+    assert stats.last_error == 'HTTP 403: {"detail":"unknown API key"}'  # not None
     assert stats.queued == 0
     assert stats.retried == 0
     assert_accounts(stats, 5)
