@@ -14,6 +14,7 @@ Each page then checks what it promises on the server's side, and that the SDK lo
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -210,6 +211,26 @@ def test_no_page_points_outside_the_repository() -> None:
         assert "shared/spec" not in text, path
 
 
+def _split_tables(text: str) -> list[str]:
+    """Table rows after a blank line that start no table (no `|---` line under them): Markdown
+    renders them as a paragraph of `| ... |` text, cut off from the table above."""
+    lines, fenced, orphans = text.splitlines(), False, []
+    for i, line in enumerate(lines):
+        fenced ^= line.startswith("```")
+        if fenced or not line.startswith("|") or i < 2 or lines[i - 1].strip():
+            continue
+        starts_table = i + 1 < len(lines) and re.match(r"\|\s*:?-", lines[i + 1]) is not None
+        if lines[i - 2].startswith("|") and not starts_table:
+            orphans.append(f"line {i + 1}: {line[:60]}")
+    return orphans
+
+
+def test_no_table_is_cut_in_two_by_a_blank_line() -> None:
+    for path in [*(ROOT / "docs").glob("*.md"), ROOT / "README.md", ROOT / "examples/README.md"]:
+        assert _split_tables(path.read_text(encoding="utf-8")) == [], path.name
+    assert _split_tables("| a |\n|---|\n| 1 |\n\n| 2 |\n") == ["line 5: | 2 |"]  # the check
+
+
 def test_the_readme_example(server: RunningServer, env: dict[str, str]) -> None:
     from tests.docs._blocks import blocks
 
@@ -228,7 +249,11 @@ def test_the_readme_example(server: RunningServer, env: dict[str, str]) -> None:
 def _table_rows(page: str, heading: str) -> list[list[str]]:
     text = (ROOT / "docs" / page).read_text(encoding="utf-8")
     section = text.split(heading, 1)[1].split("\n## ", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    lines = section.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    # The table as Markdown renders it: it ends at the first line that is not a row.
+    table = itertools.takewhile(lambda line: line.startswith("|"), lines[start:])
+    rows = [line for line in table if line.startswith("| `")]
     # A cell may hold an escaped pipe (`A \| None`): split on the others only.
     cells = [re.split(r"(?<!\\)\|", row)[1:-1] for row in rows]
     return [[cell.strip().replace("\\|", "|") for cell in row] for row in cells]
