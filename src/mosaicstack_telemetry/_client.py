@@ -122,11 +122,13 @@ class TelemetryClient:
             if _taps:
                 for tap in _taps:
                     tap(event)
-            if self._stopped:
-                self._stopped = False  # tracked after stop(): the exit hook delivers it
             queue = self._queue
             if queue._put(event):
                 self._intake.evicted(queue.max_size)
+            # After the put: stop() marks before its final flush drains the queue, so an event
+            # the flush missed finds the mark here and takes it back; the exit hook delivers it.
+            if self._stopped:
+                self._stopped = False
             runner = self._runner
             # len() of the deque itself, not the `size` property: a call less per event.
             if (
@@ -251,12 +253,15 @@ class TelemetryClient:
         flight then is cut, and what could not be sent is logged with its count and stays
         queued (or spooled).
         """
+        # Marked before the final flush, not after: an event tracked meanwhile by another
+        # thread takes the mark back (see track()), so the exit hook still delivers it.
+        self._stopped = True
         try:
             self._finish(self._deadline(timeout), exiting=False)
         except BaseException:
+            self._stopped = False
             self._interrupted()
             raise
-        self._stopped = True
 
     def _interrupted(self) -> None:
         """stop() did not return (Ctrl-C, a cancelled task): the sender goes on to its
@@ -380,17 +385,18 @@ class TelemetryClient:
         deadline = self._deadline(timeout)
         delivery = self._delivery
         runner = self._take_runner()
+        self._stopped = True  # before the final flush, as in stop()
         try:
             if delivery is not None:
                 from mosaicstack_telemetry._runners import finish_async
 
                 await finish_async(delivery, runner, deadline)
         except BaseException:
+            self._stopped = False
             self._interrupted()
             raise
         finally:
             self._release_runner(runner)
-        self._stopped = True
 
     async def __aenter__(self) -> TelemetryClient:
         await self.start_async()
