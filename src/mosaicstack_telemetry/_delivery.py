@@ -29,7 +29,7 @@ from mosaicstack_telemetry._log import WARNING, RateLimitedLog, logger
 from mosaicstack_telemetry._planner import Done, Flow, Planner, Policy
 from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._retry import BACKOFF_CAP
-from mosaicstack_telemetry._sources import EventSource, PredictionSource
+from mosaicstack_telemetry._sources import EventSource, PredictionSource, warm_up
 from mosaicstack_telemetry._spool import Spool
 from mosaicstack_telemetry._wire import DryRunWire, Wire, make_wire
 
@@ -72,7 +72,7 @@ class Delivery:
         """The HTTP wire, made on first use (httpx and the generated client load then)."""
         with self._lock:
             if self._wire is None:
-                self._wire = make_wire(self.config)
+                self._wire = make_wire(self.config, warm_up)
             return self._wire
 
     @property

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 from mosaicstack_telemetry._answers import read_events_answer, read_predictions_verdict
 from mosaicstack_telemetry._cache import PredictionCache
 from mosaicstack_telemetry._counters import Stats
+from mosaicstack_telemetry._defaults import BUILDER_DEFAULTS
 from mosaicstack_telemetry._errors import DeliveryError
 from mosaicstack_telemetry._log import ERROR, WARNING, RateLimitedLog, logger
-from mosaicstack_telemetry._models import TaskCompletionEvent, dump_events_body
+from mosaicstack_telemetry._models import TaskCompletionEvent, dump_event, dump_events_body
 from mosaicstack_telemetry._planner import Settle
 from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._spool import Spool, SpooledEvent, describe_problem, is_busy
@@ -278,6 +279,19 @@ def _unreadable(answer: Answer, reason: str | None) -> None:
             reason,
             (answer.content or b"")[:200],
         )
+
+
+def warm_up() -> None:
+    """Do once, now, what a first event flush does for the first time without the network:
+    validate, serialize and read an answer. pydantic-core sets up process-wide state on its
+    first serialization; a child forked while the sender was doing that hung at its own
+    first flush. `make_wire` runs this while forks wait (see `_wire._loading`)."""
+    sample = {**BUILDER_DEFAULTS, "instance_id": "00000000-0000-0000-0000-000000000000"}
+    event = TaskCompletionEvent.model_validate(sample)
+    dump_events_body([event])
+    dump_event(event)
+    result = {"index": 0, "event_id": str(event.event_id), "status": "accepted"}
+    read_events_answer({"accepted": 1, "rejected": 0, "duplicate": 0, "results": [result]}, 1)
 
 
 def _detail(settle: Settle) -> str:

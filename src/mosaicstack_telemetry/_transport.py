@@ -112,6 +112,13 @@ class HttpWire:
                 self._sync = self._new_client()
             return self._sync
 
+    def prepare(self) -> None:
+        """Load now what the first request would load on a request thread: the pool
+        (httpcore), the CA bundle, and the IDNA codec `getaddrinfo` encodes a host with.
+        `make_wire` calls it while a fork waits (see `_wire._loading`)."""
+        self._sync_client()
+        "localhost".encode("idna")
+
     def _kwargs(self, request: Request) -> dict[str, Any]:
         method, url = self._routes[request.operation]
         return {

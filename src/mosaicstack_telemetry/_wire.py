@@ -8,6 +8,8 @@ the blocking and the async path.
 
 from __future__ import annotations
 
+import os
+from _thread import allocate_lock
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -115,13 +117,69 @@ class DryRunWire:
 _override: Callable[[TelemetryConfig], Wire] | None = None
 
 
-def make_wire(config: TelemetryConfig) -> Wire:
-    """The HTTP wire for `config` (or the test override). httpx loads here, on first use."""
+#: Held while a thread does a first flush's one-time work: loading the HTTP stack (httpx, the
+#: generated client, the connection pool and CA bundle: about 0.2 s, on the sender's thread)
+#: and pydantic-core's first serialization. A fork waits for it: a child forked in the middle
+#: of an import finds the module half-made (ImportError), or an import lock or pydantic-core's
+#: first-use state held by a thread it does not have (it hangs for ever on its first flush).
+_loading = allocate_lock()
+_held_for_fork = False
+#: How long a fork waits for a load to end, at most (a load takes well under a second).
+FORK_WAIT_SECONDS = 5.0
+
+
+def make_wire(config: TelemetryConfig, warm_up: Callable[[], None]) -> Wire:
+    """The HTTP wire for `config` (or the test override). httpx loads here, on first use,
+    with everything its requests would load later on other threads, and `warm_up` runs: the
+    rest of a first flush's one-time work (see `_loading`)."""
     if _override is not None:
         return _override(config)
-    from mosaicstack_telemetry._transport import HttpWire
+    _hook_fork()
+    with _loading:
+        from mosaicstack_telemetry._transport import HttpWire
 
-    return HttpWire(config)
+        wire = HttpWire(config)
+        wire.prepare()
+        warm_up()
+    return wire
+
+
+_hooked: dict[str, object] = {}
+
+
+def _hook_fork() -> None:
+    """Make forks wait for a load: once, before the first load."""
+    token = object()
+    # setdefault is atomic: one caller registers, and no lock is held that a fork could copy.
+    if not hasattr(os, "register_at_fork") or _hooked.setdefault("fork", token) is not token:
+        return
+    # Fork hooks run last-registered first. logging's takes its module lock, which the load
+    # needs (httpx makes its loggers): loaded first (httpx loads it anyway), so that ours runs
+    # before it and waits while that lock is still free.
+    import logging  # noqa: F401
+
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )
+
+
+def _before_fork() -> None:
+    global _held_for_fork  # noqa: PLW0603  # one fork at a time holds it
+    _held_for_fork = _loading.acquire(timeout=FORK_WAIT_SECONDS)
+
+
+def _after_fork_in_parent() -> None:
+    global _held_for_fork  # noqa: PLW0603
+    if _held_for_fork:
+        _held_for_fork = False
+        _loading.release()
+
+
+def _after_fork_in_child() -> None:
+    global _loading, _held_for_fork  # the child's own, never the parent's
+    _loading, _held_for_fork = allocate_lock(), False
 
 
 def log_request(request: Request, url: str, answer: Answer | None, error: str | None) -> None:

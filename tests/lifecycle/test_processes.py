@@ -86,3 +86,45 @@ def test_preload_fork_events_queued_at_fork_are_the_parents_alone(
         if report is not parent:
             assert stats_of(report).sent == 5, child.describe()
     assert_no_warning(child)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork() is POSIX-only")
+@pytest.mark.parametrize("delay", [0.0, 0.01, 0.03, 0.06])
+def test_a_fork_during_the_first_flush_leaves_the_child_a_working_client(
+    server: LocalServer, tmp_path: Path, delay: float
+) -> None:
+    """A full batch wakes the sender, whose first flush loads the HTTP stack (about 0.2 s)
+    and serializes for the first time; the process forks meanwhile. The child used to find
+    a module half-imported (ImportError at its exit flush) or an import lock, or pydantic-core's
+    first-use state, held by a thread it does not have: its `flush(timeout=3)` never returned.
+    Now the fork waits for that one-time work, and the child delivers."""
+    child = run_child(
+        tmp_path,
+        """
+        import os, sys, time
+
+        client = lc.make_client(batch_size=5)
+        client.start()
+        lc.track(client, 5)  # a full batch: the sender's first flush begins now
+        time.sleep(lc.PARAMS["delay"])
+        pid = os.fork()
+        if pid == 0:
+            lc.track(client, 3)
+            started = time.monotonic()
+            result = client.flush(timeout=3)
+            lc.mark("child flushed", seconds=time.monotonic() - started, remaining=result.remaining)
+            sys.exit(0)
+        os.waitpid(pid, 0)
+        client.stop()
+        """,
+        config_for(server),
+        params={"delay": delay},
+        timeout=30,
+    )
+    assert child.returncode == 0, child.describe()
+    assert_clean(child, server.key)
+    flushed = child.mark("child flushed")
+    assert (flushed["remaining"], flushed["seconds"] < 5) == (0, True), child.describe()
+    tracked = [i for final in child.finals().values() for i in final["tracked"]]
+    assert len(tracked) == 8, child.describe()
+    assert server.deliveries(tracked) == dict.fromkeys(tracked, 1), child.describe()
