@@ -295,6 +295,18 @@ class TelemetryClient:
         budget = min(EXIT_FLUSH_TIMEOUT, self._shutdown_timeout)
         self._finish(time.monotonic() + budget, exiting=True)
 
+    def __del__(self) -> None:
+        """Garbage-collected holding events no sender will send (never started, or tracked
+        after stop()): `_exit` delivers them at exit, as it does a live client's."""
+        try:
+            delivery, runner = self._delivery, self._runner
+            if delivery is None or self._stopped or delivery.source.queue.is_empty:
+                return
+            if runner is None or not runner.alive:  # a running sender finishes on its own
+                _exit.adopt(delivery, min(EXIT_FLUSH_TIMEOUT, self._shutdown_timeout))
+        except Exception:  # noqa: S110  # a half-made client, or the interpreter shutting down
+            pass
+
     def _after_fork(self) -> None:
         """In a forked child: fresh locks, no inherited pool, its own sender, and none of the
         parent's queued events (the parent delivers those; a copy here would be sent twice).

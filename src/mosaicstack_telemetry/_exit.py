@@ -12,8 +12,12 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+import time
 import weakref
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from mosaicstack_telemetry._delivery import Delivery
 
 
 class _Exits(Protocol):
@@ -23,6 +27,9 @@ class _Exits(Protocol):
 
 #: Every live enabled client; weak, so it keeps none alive.
 _CLIENTS: weakref.WeakSet[_Exits] = weakref.WeakSet()
+#: The deliveries of clients garbage-collected while holding events that no sender will send
+#: (never started, or tracked after stop()), with their exit budget: sent at exit too.
+_LEFT: list[tuple[Delivery, float]] = []
 _hooked_pid = 0
 _flushed_pid = 0
 #: Negative: multiprocessing runs it in its last round of finalizers, after the user's own
@@ -38,6 +45,11 @@ def register(client: _Exits) -> None:
     _hook_multiprocessing()
 
 
+def adopt(delivery: Delivery, budget: float) -> None:
+    """Deliver at exit what a garbage-collected client left queued (see `_LEFT`)."""
+    _LEFT.append((delivery, budget))
+
+
 def flush_all() -> None:
     """Deliver what every client still holds, each within its exit budget. Once per process:
     `atexit` and multiprocessing's exit function may both call it."""
@@ -50,9 +62,18 @@ def flush_all() -> None:
             client._exit_flush()
         except Exception:  # noqa: S112  # one client's failure must not stop the others
             continue
+    while _LEFT:
+        delivery, budget = _LEFT.pop(0)
+        try:
+            from mosaicstack_telemetry._runners import finish
+
+            finish(delivery, None, time.monotonic() + budget, exiting=True)
+        except Exception:  # noqa: S112  # as above
+            continue
 
 
 def _after_fork_in_child() -> None:
+    _LEFT.clear()  # the parent delivers them
     for client in list(_CLIENTS):
         client._after_fork()
     if _CLIENTS:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from tests.lifecycle._harness import (
+    assert_clean,
     config_for,
     run_child,
 )
@@ -113,3 +114,49 @@ def test_an_event_tracked_while_stop_runs_is_delivered(server: LocalServer, tmp_
     assert len(finals) == 20, child.describe()
     tracked = [i for final in finals.values() for i in final["tracked"]]
     assert server.deliveries(tracked) == dict.fromkeys(tracked, 1), child.describe()
+
+
+def test_events_of_a_client_dropped_without_a_sender_go_at_exit(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """The docs promise every client holding events a last flush at exit, "started or not,
+    stopped or not". A client no longer referenced was garbage-collected with its queue: one
+    never started, one that tracked after leaving `with`; their events were lost silently."""
+    child = run_child(
+        tmp_path,
+        """
+        import gc
+        from mosaicstack_telemetry import EventBuilder, TelemetryClient, TelemetryConfig
+
+        def events(n):
+            return [EventBuilder(lc.CONFIG["instance_id"]).build() for _ in range(n)]
+
+        def never_started():
+            client = TelemetryClient(TelemetryConfig(**lc.CONFIG))
+            tracked = events(3)
+            for event in tracked:
+                client.track(event)
+            return [str(e.event_id) for e in tracked]
+
+        def tracked_after_with():
+            client = TelemetryClient(TelemetryConfig(**lc.CONFIG))
+            with client:
+                first = events(2)
+                for event in first:
+                    client.track(event)
+            later = events(2)
+            for event in later:
+                client.track(event)
+            return [str(e.event_id) for e in first + later]
+
+        ids = never_started() + tracked_after_with()
+        gc.collect()
+        lc.mark("dropped", ids=ids)
+        """,
+        config_for(server),
+    )
+    assert child.returncode == 0, child.describe()
+    assert_clean(child, server.key)
+    ids = child.mark("dropped")["ids"]
+    assert len(ids) == 7
+    assert server.deliveries(ids) == dict.fromkeys(ids, 1), child.describe()
