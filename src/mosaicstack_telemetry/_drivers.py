@@ -253,36 +253,46 @@ class AsyncMailbox(Mailbox):
     """A `Mailbox` whose owner sleeps in an event loop: every notice also wakes the loop."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        import asyncio
-
         super().__init__()
         self.loop = loop
-        self._event = asyncio.Event()
+        #: What `_sleep` awaits; a notice resolves it with True, its timer with False.
+        self._waiter: asyncio.Future[bool] | None = None
         #: The flush running in the loop, so a takeover from outside can close it.
         self.active: Generator[Start | Wait, None, Done] | None = None
 
     def _notify(self) -> None:
         super()._notify()
         if _running_loop() is self.loop:
-            self._event.set()
+            self._wake()
         else:
             with contextlib.suppress(RuntimeError):  # the loop is closed
-                self.loop.call_soon_threadsafe(self._event.set)
+                self.loop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        _resolve(self._waiter, True)
 
     async def _sleep(self, until: float | None, ready: Callable[[], bool]) -> bool:
-        """Sleep until `ready()` or `until`; True if ready."""
-        import asyncio
+        """Sleep until `ready()` or `until`; True if ready.
 
+        It awaits a bare future, not `wait_for(event.wait())`: that wraps the wait in a task of
+        its own, which a loop closed without `stop_async()` reports on the host's stderr as
+        "Task was destroyed but it is pending!" (the sender's own task is kept quiet).
+        """
         while not ready():
-            self._event.clear()
-            if ready():
-                break
             left = None if until is None else until - monotonic()
             if left is not None and left <= 0:
                 return False
+            waiter = self._waiter = self.loop.create_future()
+            if ready():  # a notice came before the waiter: nothing would resolve it
+                break
+            timer = None if left is None else self.loop.call_later(left, _resolve, waiter, False)
             try:
-                await asyncio.wait_for(self._event.wait(), left)
-            except asyncio.TimeoutError:
+                woken = await waiter
+            finally:
+                self._waiter = None
+                if timer is not None:
+                    timer.cancel()
+            if not woken:
                 return ready()
         return True
 
@@ -292,6 +302,11 @@ class AsyncMailbox(Mailbox):
     async def idle_async(self, timeout: float, stopping: Callable[[], bool]) -> bool:
         ready = lambda: self.woken or self.deadline is not None or stopping()  # noqa: E731
         return await self._sleep(monotonic() + timeout, ready)
+
+
+def _resolve(waiter: asyncio.Future[bool] | None, value: bool) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(value)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -252,6 +252,32 @@ def test_loop_closed_without_stop_async_prints_no_traceback(server: ScriptedServ
     assert len(server.event_ids()) == 1
 
 
+@pytest.mark.parametrize("close", [True, False], ids=["closed", "left-open"])
+def test_a_hand_made_loop_ended_without_stop_async_prints_nothing(
+    server: ScriptedServer, close: bool
+) -> None:
+    """The pre-asyncio.run idiom: new_event_loop(), run_until_complete(), then close() (or not).
+    Nothing cancels the sender there, and the task `wait_for` made around its sleep was
+    reported on stderr: "Task was destroyed but it is pending!", "never awaited"."""
+    result = _run_python(f"""
+        import asyncio
+        from mosaicstack_telemetry import EventBuilder, TelemetryClient, TelemetryConfig
+        config = TelemetryConfig(server_url="{server.url}", api_key="{API_KEY}",
+                                 instance_id="{INSTANCE_ID}", submit_interval_seconds=3600)
+        client = TelemetryClient(config)
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(client.start_async())
+        for _ in range(3):
+            client.track(EventBuilder(config.instance_id).build())
+        loop.run_until_complete(asyncio.sleep(0.05))
+        if {close}:
+            loop.close()
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert len(server.event_ids()) == 3  # the exit hook delivered them
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork() is POSIX-only")
 def test_fork_child_gets_a_working_client_even_if_a_lock_was_held(
     server: ScriptedServer,
