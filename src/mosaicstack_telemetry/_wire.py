@@ -139,12 +139,16 @@ def make_wire(config: TelemetryConfig, warm_up: Callable[[], None]) -> Wire:
         from mosaicstack_telemetry._transport import HttpWire
 
         wire = HttpWire(config)
-        wire.prepare()
-        warm_up()
+        if not _warmed:  # once per process: a wire is made again after each stop()
+            wire.prepare()
+            warm_up()
+            _warmed.append(True)
     return wire
 
 
 _hooked: dict[str, object] = {}
+#: Not empty once the one-time work is done (a list: no `global` needed, and a fork copies it).
+_warmed: list[bool] = []
 
 
 def _hook_fork() -> None:
