@@ -302,8 +302,14 @@ class TelemetryClient:
             delivery, runner = self._delivery, self._runner
             if delivery is None or self._stopped or delivery.source.queue.is_empty:
                 return
-            if runner is None or not runner.alive:  # a running sender finishes on its own
-                _exit.adopt(delivery, min(EXIT_FLUSH_TIMEOUT, self._shutdown_timeout))
+            # A running thread sender finishes on its own (its finalizer); an asyncio one only
+            # while its loop runs elsewhere: else the exit flush takes its events over.
+            if runner is not None and runner.alive:
+                from mosaicstack_telemetry._runners import TaskRunner  # loaded: a runner exists
+
+                if not isinstance(runner, TaskRunner) or runner.can_finish_itself():
+                    return
+            _exit.adopt(delivery, runner, min(EXIT_FLUSH_TIMEOUT, self._shutdown_timeout))
         except Exception:  # noqa: S110  # a half-made client, or the interpreter shutting down
             pass
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from mosaicstack_telemetry._delivery import Delivery
+    from mosaicstack_telemetry._runners import Runner
 
 
 class _Exits(Protocol):
@@ -28,8 +29,9 @@ class _Exits(Protocol):
 #: Every live enabled client; weak, so it keeps none alive.
 _CLIENTS: weakref.WeakSet[_Exits] = weakref.WeakSet()
 #: The deliveries of clients garbage-collected while holding events that no sender will send
-#: (never started, or tracked after stop()), with their exit budget: sent at exit too.
-_LEFT: list[tuple[Delivery, float]] = []
+#: (never started, tracked after stop(), or an asyncio sender whose loop no longer runs), with
+#: that sender and their exit budget: sent at exit too, all within one budget.
+_LEFT: list[tuple[Delivery, Runner | None, float]] = []
 _hooked_pid = 0
 _flushed_pid = 0
 #: Negative: multiprocessing runs it in its last round of finalizers, after the user's own
@@ -45,9 +47,9 @@ def register(client: _Exits) -> None:
     _hook_multiprocessing()
 
 
-def adopt(delivery: Delivery, budget: float) -> None:
+def adopt(delivery: Delivery, runner: Runner | None, budget: float) -> None:
     """Deliver at exit what a garbage-collected client left queued (see `_LEFT`)."""
-    _LEFT.append((delivery, budget))
+    _LEFT.append((delivery, runner, budget))
 
 
 def flush_all() -> None:
@@ -62,12 +64,14 @@ def flush_all() -> None:
             client._exit_flush()
         except Exception:  # noqa: S112  # one client's failure must not stop the others
             continue
+    # One budget for all of them, however many clients were dropped: exit must stay bounded.
+    deadline = time.monotonic() + max((budget for _, _, budget in _LEFT), default=0.0)
     while _LEFT:
-        delivery, budget = _LEFT.pop(0)
+        delivery, runner, _ = _LEFT.pop(0)
         try:
             from mosaicstack_telemetry._runners import finish
 
-            finish(delivery, None, time.monotonic() + budget, exiting=True)
+            finish(delivery, runner, deadline, exiting=True)
         except Exception:  # noqa: S112  # as above
             continue
 

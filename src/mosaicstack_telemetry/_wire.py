@@ -9,7 +9,7 @@ the blocking and the async path.
 from __future__ import annotations
 
 import os
-from _thread import allocate_lock
+from _thread import allocate_lock, get_ident
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -123,7 +123,8 @@ _override: Callable[[TelemetryConfig], Wire] | None = None
 #: of an import finds the module half-made (ImportError), or an import lock or pydantic-core's
 #: first-use state held by a thread it does not have (it hangs for ever on its first flush).
 _loading = allocate_lock()
-_held_for_fork = False
+#: The threads whose fork hook holds `_loading` (a fork thread's id).
+_holders: set[int] = set()
 #: How long a fork waits for a load to end, at most (a load takes well under a second).
 FORK_WAIT_SECONDS = 5.0
 
@@ -170,20 +171,23 @@ def _hook_fork() -> None:
 
 
 def _before_fork() -> None:
-    global _held_for_fork  # noqa: PLW0603  # one fork at a time holds it
-    _held_for_fork = _loading.acquire(timeout=FORK_WAIT_SECONDS)
+    # Per forking thread: two threads may fork at once, and only the one whose wait ended
+    # with the lock may release it (a shared flag let the other's timeout leak it for good).
+    if _loading.acquire(timeout=FORK_WAIT_SECONDS):
+        _holders.add(get_ident())
 
 
 def _after_fork_in_parent() -> None:
-    global _held_for_fork  # noqa: PLW0603
-    if _held_for_fork:
-        _held_for_fork = False
+    me = get_ident()
+    if me in _holders:
+        _holders.discard(me)
         _loading.release()
 
 
 def _after_fork_in_child() -> None:
-    global _loading, _held_for_fork  # the child's own, never the parent's
-    _loading, _held_for_fork = allocate_lock(), False
+    global _loading  # noqa: PLW0603  # the child's own, never the parent's
+    _loading = allocate_lock()
+    _holders.clear()
 
 
 def log_request(request: Request, url: str, answer: Answer | None, error: str | None) -> None:

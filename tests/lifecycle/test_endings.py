@@ -121,7 +121,8 @@ def test_events_of_a_client_dropped_without_a_sender_go_at_exit(
 ) -> None:
     """The docs promise every client holding events a last flush at exit, "started or not,
     stopped or not". A client no longer referenced was garbage-collected with its queue: one
-    never started, one that tracked after leaving `with`; their events were lost silently."""
+    never started, one that tracked after leaving `with`, one whose asyncio sender's loop no
+    longer runs; their events were lost silently."""
     child = run_child(
         tmp_path,
         """
@@ -149,7 +150,18 @@ def test_events_of_a_client_dropped_without_a_sender_go_at_exit(
                 client.track(event)
             return [str(e.event_id) for e in first + later]
 
-        ids = never_started() + tracked_after_with()
+        def loop_no_longer_running():
+            import asyncio
+
+            client = TelemetryClient(TelemetryConfig(**lc.CONFIG))
+            loop = asyncio.new_event_loop()  # left unclosed: its sender task never runs again
+            loop.run_until_complete(client.start_async())
+            tracked = events(2)
+            for event in tracked:
+                client.track(event)
+            return [str(e.event_id) for e in tracked]
+
+        ids = never_started() + tracked_after_with() + loop_no_longer_running()
         gc.collect()
         lc.mark("dropped", ids=ids)
         """,
@@ -158,5 +170,5 @@ def test_events_of_a_client_dropped_without_a_sender_go_at_exit(
     assert child.returncode == 0, child.describe()
     assert_clean(child, server.key)
     ids = child.mark("dropped")["ids"]
-    assert len(ids) == 7
+    assert len(ids) == 9
     assert server.deliveries(ids) == dict.fromkeys(ids, 1), child.describe()

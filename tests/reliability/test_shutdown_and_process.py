@@ -325,3 +325,35 @@ def test_fork_child_gets_a_working_client_even_if_a_lock_was_held(
     ids = server.event_ids()
     assert child_id in ids
     assert str(parent_event.event_id) in ids
+
+
+def test_two_threads_forking_at_once_leave_the_load_lock_free(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fork hooks of `_wire`, as two threads forking at once run them: A's hook holds the
+    load lock, B's wait times out. Only A may release it; with one shared flag, B's timeout
+    made A skip its release, and every later flush hung on the lock."""
+    from mosaicstack_telemetry import _wire
+
+    monkeypatch.setattr(_wire, "FORK_WAIT_SECONDS", 0.05)
+    a_holds, b_done = threading.Event(), threading.Event()
+
+    def thread_a() -> None:
+        _wire._before_fork()
+        a_holds.set()
+        assert b_done.wait(5)
+        _wire._after_fork_in_parent()
+
+    def thread_b() -> None:
+        assert a_holds.wait(5)
+        _wire._before_fork()  # times out: A holds it
+        _wire._after_fork_in_parent()
+        b_done.set()
+
+    threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert not _wire._loading.locked()
+    assert _wire._holders == set()
