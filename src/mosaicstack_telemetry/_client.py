@@ -292,8 +292,11 @@ class TelemetryClient:
         # its last flush here, if it holds anything.
         if idle and (self._stopped or delivery.source.queue.is_empty):
             return
-        budget = min(EXIT_FLUSH_TIMEOUT, self._shutdown_timeout)
-        self._finish(time.monotonic() + budget, exiting=True)
+        self._finish(time.monotonic() + self._exit_budget, exiting=True)
+
+    @property
+    def _exit_budget(self) -> float:
+        return min(EXIT_FLUSH_TIMEOUT, self._shutdown_timeout)
 
     def __del__(self) -> None:
         """Garbage-collected holding events no sender will send (never started, or tracked
@@ -309,7 +312,7 @@ class TelemetryClient:
 
                 if not isinstance(runner, TaskRunner) or runner.can_finish_itself():
                     return
-            _exit.adopt(delivery, runner, min(EXIT_FLUSH_TIMEOUT, self._shutdown_timeout))
+            _exit.adopt(delivery, runner, self._exit_budget)
         except Exception:  # noqa: S110  # a half-made client, or the interpreter shutting down
             pass
 

@@ -140,23 +140,22 @@ def make_wire(config: TelemetryConfig, warm_up: Callable[[], None]) -> Wire:
         from mosaicstack_telemetry._transport import HttpWire
 
         wire = HttpWire(config)
-        if not _warmed:  # once per process: a wire is made again after each stop()
+        if "warm" not in _once:  # once per process: a wire is made again after each stop()
             wire.prepare()
             warm_up()
-            _warmed.append(True)
+            _once["warm"] = True
     return wire
 
 
-_hooked: dict[str, object] = {}
-#: Not empty once the one-time work is done (a list: no `global` needed, and a fork copies it).
-_warmed: list[bool] = []
+#: What this process has done once: "fork" (the hooks registered), "warm" (the one-time work).
+_once: dict[str, object] = {}
 
 
 def _hook_fork() -> None:
     """Make forks wait for a load: once, before the first load."""
     token = object()
     # setdefault is atomic: one caller registers, and no lock is held that a fork could copy.
-    if not hasattr(os, "register_at_fork") or _hooked.setdefault("fork", token) is not token:
+    if not hasattr(os, "register_at_fork") or _once.setdefault("fork", token) is not token:
         return
     # Fork hooks run last-registered first. logging's takes its module lock, which the load
     # needs (httpx makes its loggers): loaded first (httpx loads it anyway), so that ours runs
