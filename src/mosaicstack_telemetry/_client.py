@@ -290,7 +290,7 @@ class TelemetryClient:
         idle = runner is None or not runner.alive
         # After stop() nothing more is sent: it said what it left. A client never stopped gets
         # its last flush here, if it holds anything.
-        if idle and (self._stopped or delivery.source.queue.is_empty):
+        if idle and (self._stopped or not delivery.source.holds_events()):
             return
         self._finish(time.monotonic() + self._exit_budget, exiting=True)
 
@@ -303,7 +303,7 @@ class TelemetryClient:
         after stop()): `_exit` delivers them at exit, as it does a live client's."""
         try:
             delivery, runner = self._delivery, self._runner
-            if delivery is None or self._stopped or delivery.source.queue.is_empty:
+            if delivery is None or self._stopped or not delivery.source.holds_events():
                 return
             # A running thread sender finishes on its own (its finalizer); an asyncio one only
             # while its loop runs elsewhere: else the exit flush takes its events over.

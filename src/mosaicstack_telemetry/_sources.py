@@ -109,6 +109,11 @@ class EventSource:
         """Events not delivered yet and not in flight: queued plus spooled."""
         return self.queue.size + self.spooled()
 
+    def holds_events(self) -> bool:
+        """Whether events sit in memory undelivered: queued, or in a request not settled yet
+        (which a sender that can no longer run, its loop closed, will never settle)."""
+        return not self.queue.is_empty or self.stats.in_flight > 0
+
     def close(self) -> None:
         if self.spool is not None:
             self.spool.close()

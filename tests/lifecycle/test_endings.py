@@ -15,11 +15,15 @@ from tests.lifecycle._harness import (
     assert_clean,
     config_for,
     run_child,
+    stats_of,
 )
 from tests.lifecycle._scenarios import ASYNC, SYNC, check_delivered, check_still_after_stop
 from tests.lifecycle._servers import (
     LocalServer,
+    local_server,
 )
+
+from mosaicstack_telemetry.server import FaultConfig
 
 EVENTS = 7
 
@@ -172,3 +176,51 @@ def test_events_of_a_client_dropped_without_a_sender_go_at_exit(
     ids = child.mark("dropped")["ids"]
     assert len(ids) == 9
     assert server.deliveries(ids) == dict.fromkeys(ids, 1), child.describe()
+
+
+@pytest.mark.parametrize("dropped", [False, True], ids=["kept", "dropped"])
+def test_events_in_flight_when_the_loop_was_closed_go_at_exit(
+    tmp_path: Path, dropped: bool
+) -> None:
+    """A hand-made loop closed (without `stop_async()`) while its sender waits for an answer:
+    the events that request carried are neither queued nor sent. The exit hook looked only at
+    the queue, found it empty, and skipped the client: the events were lost without a word.
+    The client kept or dropped (garbage-collected) alike."""
+    # Every request is read, then served 1 s later: the closed loop's request may still be
+    # served while the exit flush sends the same events again (within the exit budget, 2 s);
+    # the server stores each once.
+    with local_server(FaultConfig(rate=1.0, kinds=("delay",), delay_seconds=1.0)) as srv:
+        child = run_child(
+            tmp_path,
+            """
+            import asyncio, gc
+
+            async def main(client):
+                await client.start_async()
+                lc.track(client, 3)  # a full batch: the sender wakes and sends it
+                await asyncio.sleep(0.3)
+
+            client = lc.make_client(batch_size=3)
+            loop = asyncio.new_event_loop()
+            loop.run_until_complete(main(client))
+            loop.close()
+            lc.report("closed", client)
+            if lc.PARAMS["dropped"]:
+                ids = lc._tracked.pop((lc.os.getpid(), 0))
+                lc._clients.clear()
+                del client
+                gc.collect()
+                lc.mark("dropped", ids=ids)
+            """,
+            config_for(srv),
+            params={"dropped": dropped},
+        )
+        assert child.returncode == 0, child.describe()
+        assert_clean(child, srv.key)
+        closed = stats_of(child.report("closed"))
+        assert closed.in_flight == 3 and closed.queued == 0, child.describe()
+        ids = child.mark("dropped")["ids"] if dropped else child.report("closed")["tracked"]
+        assert sorted(srv.stored_ids()) == sorted(ids), child.describe()
+        if not dropped:
+            final = stats_of(child.report("final"))
+            assert (final.in_flight, final.queued, final.sent + final.duplicate) == (0, 0, 3)
