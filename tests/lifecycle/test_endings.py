@@ -218,7 +218,7 @@ def test_events_in_flight_when_the_loop_was_closed_go_at_exit(
         assert child.returncode == 0, child.describe()
         assert_clean(child, srv.key)
         closed = stats_of(child.report("closed"))
-        assert closed.in_flight == 3 and closed.queued == 0, child.describe()
+        assert (closed.in_flight, closed.queued) == (3, 0), child.describe()
         ids = child.mark("dropped")["ids"] if dropped else child.report("closed")["tracked"]
         assert sorted(srv.stored_ids()) == sorted(ids), child.describe()
         if not dropped:
