@@ -31,7 +31,7 @@ from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._retry import BACKOFF_CAP
 from mosaicstack_telemetry._sources import EventSource, PredictionSource, warm_up
 from mosaicstack_telemetry._spool import Spool
-from mosaicstack_telemetry._wire import DryRunWire, Wire, make_wire
+from mosaicstack_telemetry._wire import Wire, make_dry_run_wire, make_wire
 
 if TYPE_CHECKING:
     from mosaicstack_telemetry._drivers import Source
@@ -78,7 +78,7 @@ class Delivery:
     @property
     def events_wire(self) -> Wire:
         """Where events go: the HTTP wire, or the dry-run wire (predictions still use HTTP)."""
-        return DryRunWire(self.url) if self.config.dry_run else self.wire
+        return make_dry_run_wire(self.url, warm_up) if self.config.dry_run else self.wire
 
     def close(self) -> None:
         with self._lock:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from mosaicstack_telemetry._delivery import Delivery
 from mosaicstack_telemetry._drivers import AsyncMailbox, Mailbox
 from mosaicstack_telemetry._log import logger
+from mosaicstack_telemetry._wire import hook_forks
 
 if TYPE_CHECKING:
     import asyncio
@@ -78,6 +79,7 @@ class ThreadRunner:
         self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
 
     def start(self) -> None:
+        hook_forks()
         self._thread.start()
 
     def wake(self) -> None:
@@ -138,6 +140,7 @@ class TaskRunner:
         self._taken_over = False
 
     def start(self) -> None:
+        hook_forks()
         self._task = self.loop.create_task(self._run(), name=THREAD_NAME)
         # A loop closed without stop_async() must not print "Task was destroyed but it is
         # pending" into the host's output: the exit hook still delivers what is queued.

@@ -135,24 +135,43 @@ def make_wire(config: TelemetryConfig, warm_up: Callable[[], None]) -> Wire:
     rest of a first flush's one-time work (see `_loading`)."""
     if _override is not None:
         return _override(config)
-    _hook_fork()
+    hook_forks()
     with _loading:
         from mosaicstack_telemetry._transport import HttpWire
 
         wire = HttpWire(config)
-        if "warm" not in _once:  # once per process: a wire is made again after each stop()
+        if "prepared" not in _once:  # once per process: a wire is made again after each stop()
             wire.prepare()
-            warm_up()
-            _once["warm"] = True
+            _once["prepared"] = True
+        _warm(warm_up)
     return wire
 
 
-#: What this process has done once: "fork" (the hooks registered), "warm" (the one-time work).
+def make_dry_run_wire(url: str, warm_up: Callable[[], None]) -> Wire:
+    """The dry-run wire. Its flushes serialize for real, so `warm_up` runs first here too."""
+    if "warm" not in _once:
+        hook_forks()
+        with _loading:
+            _warm(warm_up)
+    return DryRunWire(url)
+
+
+def _warm(warm_up: Callable[[], None]) -> None:
+    """Run `warm_up` once per process; the caller holds `_loading`."""
+    if "warm" not in _once:
+        warm_up()
+        _once["warm"] = True
+
+
+#: What this process has done once: "fork" (the hooks registered), "prepared" (the HTTP
+#: stack loaded), "warm" (the first serialization).
 _once: dict[str, object] = {}
 
 
-def _hook_fork() -> None:
-    """Make forks wait for a load: once, before the first load."""
+def hook_forks() -> None:
+    """Make forks wait for a load: once, before the first load. A sender calls it as it
+    starts, on the starting thread: the `logging` import below must not be on the sender's
+    thread either, or a child forked during it hangs on that module's import lock."""
     token = object()
     # setdefault is atomic: one caller registers, and no lock is held that a fork could copy.
     if not hasattr(os, "register_at_fork") or _once.setdefault("fork", token) is not token:

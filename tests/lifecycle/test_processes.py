@@ -10,7 +10,10 @@ after running its finalizers, so the SDK's `atexit` hook does not run there.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -128,3 +131,73 @@ def test_a_fork_during_the_first_flush_leaves_the_child_a_working_client(
     tracked = [i for final in child.finals().values() for i in final["tracked"]]
     assert len(tracked) == 8, child.describe()
     assert server.deliveries(tracked) == dict.fromkeys(tracked, 1), child.describe()
+
+
+#: A plain script, without the lifecycle prelude (which imports `logging`, as most hosts do;
+#: a script that does not is the case here). It forks `forks` children back to back while its
+#: sender makes its first flush; each child tracks one event and must flush it in time.
+FORKS_DURING_FIRST_FLUSH = """
+import json, os, sys, time
+from mosaicstack_telemetry import EventBuilder, TelemetryClient, TelemetryConfig
+
+config = json.loads(os.environ["FORK_TEST_CONFIG"])
+client = TelemetryClient(TelemetryConfig(**config))
+client.start()
+for _ in range(5):  # a full batch: the sender's first flush begins now
+    client.track(EventBuilder(config["instance_id"]).build())
+pids = []
+for _ in range(int(sys.argv[1])):
+    pid = os.fork()
+    if pid == 0:
+        client.track(EventBuilder(config["instance_id"]).build())
+        os._exit(0 if client.flush(timeout=3).remaining == 0 else 3)
+    pids.append(pid)
+codes, give_up = [], time.monotonic() + 15
+while pids and time.monotonic() < give_up:
+    for pid in list(pids):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            codes.append(os.waitstatus_to_exitcode(status))
+            pids.remove(pid)
+    time.sleep(0.01)
+for pid in pids:  # hung: ended here, so that the test reports instead of hanging
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+client.stop()
+print(json.dumps({"hung": len(pids), "failed": sum(1 for c in codes if c)}))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork() is POSIX-only")
+@pytest.mark.parametrize("dry_run", [False, True], ids=["http", "dry_run"])
+def test_forks_during_the_first_flush_of_a_script_without_logging(
+    server: LocalServer, tmp_path: Path, dry_run: bool
+) -> None:
+    """Two hangs a child forked during the sender's first flush met, in a script that had not
+    imported `logging` (the prelude of the other tests does):
+    - the sender imported `logging` itself, on its own thread (to order the fork hooks): a
+      child forked meanwhile hung for ever on that module's import lock, its first log record;
+    - with `dry_run` no HTTP wire is made, so pydantic-core's first serialization ran outside
+      the fork guard: a child forked during it hung in `dump_json` (7 runs in 40 of one fork).
+    Eight fresh processes of 20 forks each; before the fix most runs left children hung."""
+    config = config_for(server, batch_size=5, dry_run=dry_run)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOSAIC_TELEMETRY_")}
+    env["FORK_TEST_CONFIG"] = json.dumps(config)
+    script = tmp_path / "forks.py"
+    script.write_text(FORKS_DURING_FIRST_FLUSH)
+    outcomes = []
+    for _ in range(8):
+        run = subprocess.run(
+            [sys.executable, str(script), "20"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        assert server.key not in run.stdout + run.stderr
+        outcomes.append(json.loads(run.stdout.splitlines()[-1]))
+    assert outcomes == [{"hung": 0, "failed": 0}] * 8
+    # Each run's 5 events and its 20 children's one each: stored, or with dry-run never sent.
+    assert server.event_count() == (0 if dry_run else 8 * 25)
