@@ -57,8 +57,15 @@ class Delivery:
     def create(
         cls, config: TelemetryConfig, queue: EventQueue, stats: Stats, log: RateLimitedLog
     ) -> Delivery:
-        """The delivery of a valid config: its queue, moved into a spool if one is set."""
+        """The delivery of a valid config: its queue, moved into a spool if one is set.
+
+        A dry run opens no spool: what waits there (the hook's, another process's) is for real
+        sends, and a dry run would answer it as accepted, and so delete it, without sending it.
+        """
         path = config.spool_path
+        if path and config.dry_run:
+            logger.info("[DRY RUN] The spool %s is not used: its events wait for a real send", path)
+            path = None
         spool = Spool(path, config.spool_max_events) if path else None
         # A spool lease outlives every retry of one batch; a dead holder's is reclaimed
         # sooner (see `Spool.lease`).

@@ -196,13 +196,16 @@ def captured_telemetry(monkeypatch: pytest.MonkeyPatch) -> CapturedTelemetry:
     Every client's wire is the in-memory one (flushes, `stop()` and predictions never open a
     connection), and `track()` reports each event it queues, after `before_send`: disabled
     clients and invalid configs behave as in production. `MOSAIC_TELEMETRY_ENABLED` is unset
-    for the test, so a CI that sets the kill switch everywhere still captures.
+    for the test, so a CI that sets the kill switch everywhere still captures, and so is
+    `MOSAIC_TELEMETRY_SPOOL_PATH`: the developer's own spool (the hook's) is no test's to
+    capture, nor to empty. A `spool_path` a test passes itself is used.
     """
     from mosaicstack_telemetry import _client, _wire
 
     captured = CapturedTelemetry()
     # Nothing can reach a network here, so a CI's kill switch must not empty every capture.
     monkeypatch.delenv("MOSAIC_TELEMETRY_ENABLED", raising=False)
+    monkeypatch.delenv("MOSAIC_TELEMETRY_SPOOL_PATH", raising=False)
     monkeypatch.setattr(_wire, "_override", lambda config: _MemoryWire(captured))
     monkeypatch.setattr(_client, "_taps", [captured.events.append])
     return captured

@@ -117,12 +117,25 @@ def test_failure_message_lists_what_was_tracked(captured_telemetry):
 
 def test_captured_telemetry(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """In a subprocess: a fresh pytest that finds the plugin through its entry point alone."""
+    from mosaicstack_telemetry._spool import Spool
+    from tests.sdk.conftest import make_event
+
     pytester.makeini(INI)
     pytester.makepyfile(test_capture=CAPTURE_TESTS)
     # The CI's kill switch is on: the fixture lifts it for its own tests.
     monkeypatch.setenv("MOSAIC_TELEMETRY_ENABLED", "false")
+    # The developer's hook spool is set in the shell and holds events waiting for a real send:
+    # the tests' clients used to capture them as theirs and empty the spool.
+    spool_path = str(pytester.path / "hook-spool.db")
+    spool = Spool(spool_path, 1000)
+    spool.add_events([make_event() for _ in range(3)])
+    spool.close()
+    monkeypatch.setenv("MOSAIC_TELEMETRY_SPOOL_PATH", spool_path)
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", timeout=120)
     result.assert_outcomes(passed=8, failed=1)
+    spool = Spool(spool_path, 1000)
+    assert spool.count() == 3
+    spool.close()
     result.stdout.fnmatch_lines(
         [
             "*no tracked event matches {'model': 'wanted'}; tracked:*",

@@ -192,6 +192,29 @@ def test_dry_run_logs_each_batch_and_sends_nothing(
     assert client._delivery._wire is None  # no HTTP client was made for events
 
 
+def test_dry_run_leaves_a_spools_waiting_events_alone(
+    server: ScriptedServer, tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A dry run with the hook's spool set (`MOSAIC_TELEMETRY_SPOOL_PATH` in the shell) used
+    to lease the spool's waiting events, "send" them dry and delete them: never sent."""
+    from mosaicstack_telemetry._spool import Spool
+
+    path = str(tmp_path / "spool.db")
+    waiting = Spool(path, 1000)
+    waiting.add_events([make_event() for _ in range(3)])
+    waiting.close()
+    with caplog.at_level(logging.INFO, logger="mosaicstack_telemetry"):
+        client = TelemetryClient(make_config(server.url, dry_run=True, spool_path=path))
+        client.track(make_event())
+        client.stop()
+    assert (client.stats().dry_run, client.stats().spooled) == (1, 0)
+    assert server.seen == []
+    assert f"[DRY RUN] The spool {path} is not used" in caplog.text
+    again = Spool(path, 1000)
+    assert again.count() == 3
+    again.close()
+
+
 def test_dry_run_still_fetches_predictions(server: ScriptedServer) -> None:
     from mosaicstack_telemetry import Complexity, PredictionQuery, Provider, TaskType
 
