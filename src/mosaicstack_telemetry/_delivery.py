@@ -62,11 +62,11 @@ class Delivery:
         A dry run opens no spool: what waits there (the hook's, another process's) is for real
         sends, and a dry run would answer it as accepted, and so delete it, without sending it.
         """
-        path = config.spool_path
+        path, spool = config.spool_path, None
         if path and config.dry_run:
             logger.info("[DRY RUN] The spool %s is not used: its events wait for a real send", path)
-            path = None
-        spool = Spool(path, config.spool_max_events) if path else None
+        elif path:
+            spool = Spool(path, config.spool_max_events)
         # A spool lease outlives every retry of one batch; a dead holder's is reclaimed
         # sooner (see `Spool.lease`).
         lease = (config.request_timeout_seconds + BACKOFF_CAP) * (config.max_retries + 1) + 60

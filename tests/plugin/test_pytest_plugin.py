@@ -117,8 +117,9 @@ def test_failure_message_lists_what_was_tracked(captured_telemetry):
 
 def test_captured_telemetry(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """In a subprocess: a fresh pytest that finds the plugin through its entry point alone."""
-    from mosaicstack_telemetry._spool import Spool
     from tests.sdk.conftest import make_event
+
+    from mosaicstack_telemetry._spool import Spool
 
     pytester.makeini(INI)
     pytester.makepyfile(test_capture=CAPTURE_TESTS)
