@@ -86,13 +86,13 @@ class EventSource:
         spool = self.spool
         if spool is None:
             return
-        events = self.queue.drain(self.queue.size)
-        if not events:
+        written = self._dump_each(self.queue.drain(self.queue.size))
+        if not written:
             return
         try:
-            self.stats.drop("spool_evicted", spool.add_events(events))
+            self.stats.drop("spool_evicted", spool.add((str(e.event_id), b) for e, b in written))
         except Exception as exc:
-            self.queue._put_back(events)  # they stay in memory
+            self.queue._put_back([event for event, _ in written])  # they stay in memory
             self._spool_failed(exc)
 
     def spooled(self) -> int:
@@ -142,17 +142,40 @@ class EventSource:
             return Request(EVENTS, body, len(items))
         try:
             return Request(EVENTS, dump_events_body(items), len(items))
-        except Exception as exc:  # a model mutated into something unserializable
-            self._finish(items)
-            self.stats.drop("serialization_error", len(items))
+        except Exception:  # noqa: S110  # one event of the batch, most likely: found below
+            pass
+        written = self._dump_each(items)
+        self.stats.add("in_flight", len(written) - len(items))  # the dropped leave for good
+        # The job's own list keeps only the events this request carries.
+        items[:] = [event for event, _ in written]
+        if not written:
+            return None
+        body = b'{"events":[' + b",".join(b for _, b in written) + b"]}"
+        return Request(EVENTS, body, len(written))
+
+    def _dump_each(
+        self, events: list[TaskCompletionEvent]
+    ) -> list[tuple[TaskCompletionEvent, bytes]]:
+        """Each event with its JSON. An event that cannot be written (a `before_send` that set
+        a value the model cannot serialize) is dropped, counted and logged on its own: the
+        others of its batch still go, and a spool is not blamed for it."""
+        written, failed = [], []
+        for event in events:
+            try:
+                written.append((event, dump_event(event)))
+            except Exception as exc:
+                failed.append(exc)
+        if failed:
+            self.stats.drop("serialization_error", len(failed))
             self._log.log(
                 ERROR,
                 "serialize",
-                "Dropped %d events that could not be serialized: %s",
-                len(items),
-                exc,
+                "Dropped %d events that could not be serialized (%s); check what before_send "
+                "returns",
+                len(failed),
+                failed[0],
             )
-            return None
+        return written
 
     def settle(self, settle: Settle) -> None:
         items, how = settle.job.items, settle.how

@@ -251,7 +251,7 @@ def test_a_busy_spool_is_tried_again_not_abandoned(
     assert client._delivery is not None
     spool = client._delivery.source.spool
     assert spool is not None
-    real_add = spool.add_events
+    real_add = spool.add
     calls: list[int] = []
 
     def busy_once(events: Any) -> int:
@@ -260,7 +260,7 @@ def test_a_busy_spool_is_tried_again_not_abandoned(
             raise sqlite3.OperationalError("database is locked")
         return real_add(events)
 
-    monkeypatch.setattr(spool, "add_events", busy_once)
+    monkeypatch.setattr(spool, "add", busy_once)
     client.track(make_event())
     client.close()  # moves the queue into the spool: busy, so the event stays in memory
     assert client.queue_size == 1
@@ -284,3 +284,32 @@ def test_an_event_that_cannot_be_serialized_is_dropped_and_counted(
     assert stats.dropped == {"serialization_error": 1}
     assert stats.sent == 1
     assert stats.in_flight == 0
+
+
+@pytest.mark.parametrize("spool", [False, True], ids=["memory", "spool"])
+def test_one_unserializable_event_is_dropped_alone(
+    server: ScriptedServer, tmp_path: Any, spool: bool
+) -> None:
+    """A `before_send` in the docs' style (`model_copy(update=...)`, which does not validate)
+    set a value pydantic cannot write on one event of five. The whole batch was dropped; with a
+    spool, the error was blamed on the spool, which the client gave up for good."""
+
+    def scrub(event: Any) -> Any:
+        return event.model_copy(update={"language": b"\xff"}) if event.model == "bad" else event
+
+    path = str(tmp_path / "spool.db")
+    overrides = {"spool_path": path} if spool else {}
+    client = TelemetryClient(make_config(server.url, before_send=scrub, **overrides))
+    for model in ("a", "b", "bad", "c", "d"):
+        client.track(make_event(model=model))
+    client.close()  # with a spool: moved into it
+    if spool:
+        assert client._delivery is not None
+        assert client._delivery.source.spool is not None  # not given up
+        assert Spool(path).count() == 4
+    client.stop()
+    stats = client.stats()
+    assert stats.dropped == {"serialization_error": 1}
+    assert (stats.sent, stats.in_flight, stats.queued, stats.spooled) == (4, 0, 0, 0)
+    models = [e["model"] for s in server.events_posts() for e in s.json()["events"]]
+    assert sorted(models) == ["a", "b", "c", "d"]
