@@ -163,7 +163,10 @@ class TelemetryConfig:
         concurrency = os.environ.get(ENV_CONCURRENCY, "").strip()
         if concurrency and self.max_concurrent_requests == 4:
             # Left unparsed when not a number: validate() reports it with what was typed.
-            value: Any = int(concurrency) if concurrency.isdigit() else concurrency
+            # ASCII digits only: str.isdigit() also takes "²" (int() raises) and "٣" (3).
+            value: Any = (
+                int(concurrency) if concurrency.isascii() and concurrency.isdigit() else concurrency
+            )
             self.max_concurrent_requests = value
         # What the user typed, quoted by validate(): "http://" is stored as "http:".
         self._typed_url = self.server_url

@@ -136,3 +136,25 @@ def test_the_placeholder_is_never_valid_for_an_enabled_config() -> None:
     config.server_url, config.api_key = "http://127.0.0.1:8000", KEY
     (message,) = config.validate()
     assert message.startswith(f"instance_id is {DISABLED_INSTANCE_ID}, the placeholder")
+
+
+@pytest.mark.parametrize("typed", ["²", "٣", "four"])
+def test_a_concurrency_from_the_environment_that_is_not_ascii_digits_is_reported(
+    typed: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`str.isdigit()` takes "²" (then `int()` raised out of `TelemetryConfig()`) and "٣"
+    (silently 3): both are reported as typed, like any other invalid value."""
+    monkeypatch.setenv("MOSAIC_TELEMETRY_MAX_CONCURRENT_REQUESTS", typed)
+    config = valid()
+    assert config.max_concurrent_requests == typed
+    (problem,) = config.validate()
+    assert "max_concurrent_requests" in problem
+    assert repr(typed) in problem
+
+
+def test_a_concurrency_from_the_environment_in_ascii_digits_is_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MOSAIC_TELEMETRY_MAX_CONCURRENT_REQUESTS", "2")
+    assert valid().max_concurrent_requests == 2
+    assert valid().validate() == []
