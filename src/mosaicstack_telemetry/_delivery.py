@@ -147,9 +147,9 @@ class Delivery:
 
     def _gave_up(self, done: Done) -> None:
         """A flush that ended early says why and where, once a minute at most."""
-        if done.reason not in ("gave_up", "hopeless"):
-            return
         source = self.source
+        if done.reason not in ("gave_up", "hopeless") or not source.waiting():
+            return  # nothing is kept: a refusal dropped the events, and said so at ERROR
         source._log.log(
             WARNING,
             "give-up",

@@ -41,7 +41,8 @@ def test_permanent_status_drops_without_retry(
     client = TelemetryClient(make_config(server.url))
     client.track(make_event())
     client.track(make_event())
-    with caplog.at_level(logging.ERROR, logger="mosaicstack_telemetry"):
+    with caplog.at_level(logging.WARNING, logger="mosaicstack_telemetry"):
+        assert client.flush(timeout=2).dropped == 2
         client.stop()
     assert len(server.events_posts()) == 1
     assert client.stats().dropped == {f"http_{status}": 2}
@@ -49,6 +50,8 @@ def test_permanent_status_drops_without_retry(
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1
     assert f"nope {status}" in errors[0].getMessage()
+    # Nothing is kept: no warning may say "Could not deliver 0 events ... they are kept".
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == []
 
 
 def test_network_error_is_retried(server: ScriptedServer) -> None:
