@@ -290,7 +290,8 @@ class EventSource:
                 items = [TaskCompletionEvent.model_validate_json(e.body) for e in items]
             callback(error, list(items))
         except Exception:
-            self.stats.error("on_error raised")
+            # Logged with its traceback; `last_error` keeps the delivery's own error, which
+            # is what a user reading the stats needs to fix.
             self._log.log(
                 ERROR,
                 "on-error",

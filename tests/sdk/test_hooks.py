@@ -101,6 +101,8 @@ def test_on_error_that_raises_is_logged_and_counted(
         client.stop()  # must not raise
     assert "on_error callback raised" in caplog.text
     assert client.stats().dropped == {"http_400": 1}
+    # The delivery's error, not the callback's: it was "on_error raised", which hid the cause.
+    assert (client.stats().last_error or "").startswith("HTTP 400")
 
 
 def test_on_error_hears_of_events_lost_at_exit(tmp_path: Any) -> None:
