@@ -27,9 +27,10 @@ from mosaicstack_telemetry._drivers import (
 from mosaicstack_telemetry._errors import DeliveryError
 from mosaicstack_telemetry._log import WARNING, RateLimitedLog, logger
 from mosaicstack_telemetry._planner import Done, Flow, Planner, Policy
+from mosaicstack_telemetry._predictionsource import PredictionSource
 from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._retry import BACKOFF_CAP
-from mosaicstack_telemetry._sources import EventSource, PredictionSource, warm_up
+from mosaicstack_telemetry._sources import EventSource, warm_up
 from mosaicstack_telemetry._spool import Spool
 from mosaicstack_telemetry._wire import Wire, make_dry_run_wire, make_wire
 

@@ -2,8 +2,8 @@
 
 `EventSource` serves the events path: the in-memory queue, or the durable spool when one is
 configured (falling back to memory, once, with the reason, if the spool cannot be used).
-`PredictionSource` serves one `refresh_predictions*` call. Both count and log what the planner
-decided, so the two drivers share every word and every counter.
+`PredictionSource` (in `_predictionsource`) serves one `refresh_predictions*` call. Both count
+and log what the planner decided, so the two drivers share every word and every counter.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import contextlib
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mosaicstack_telemetry._answers import read_events_answer, read_predictions_verdict
-from mosaicstack_telemetry._cache import PredictionCache
+from mosaicstack_telemetry._answers import read_events_answer
 from mosaicstack_telemetry._counters import Stats
 from mosaicstack_telemetry._defaults import BUILDER_DEFAULTS
 from mosaicstack_telemetry._errors import DeliveryError
@@ -22,10 +21,10 @@ from mosaicstack_telemetry._models import TaskCompletionEvent, dump_event, dump_
 from mosaicstack_telemetry._planner import Settle
 from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._spool import Spool, SpooledEvent, describe_problem, is_busy
-from mosaicstack_telemetry._wire import EVENTS, PREDICTIONS, Answer, Request
+from mosaicstack_telemetry._wire import EVENTS, Answer, Request
 
 if TYPE_CHECKING:
-    from mosaicstack_telemetry._predictionmodels import PredictionQuery
+    pass
 
 OnError = Callable[[DeliveryError, Sequence[TaskCompletionEvent]], None]
 
@@ -198,7 +197,7 @@ class EventSource:
                 "API key, they are sent again by the next flush",
                 len(items),
                 settle.reason,
-                _detail(settle),
+                answer_detail(settle),
             )
         else:  # dropped
             self._finish(items)
@@ -210,11 +209,11 @@ class EventSource:
                 "Dropped a batch of %d events: the server answered %s%s; retrying cannot succeed",
                 len(items),
                 settle.reason,
-                _detail(settle),
+                answer_detail(settle),
             )
             answer = settle.answer
             status = answer.status if answer is not None else None
-            self.report(DeliveryError(settle.reason, _detail(settle), status=status), items)
+            self.report(DeliveryError(settle.reason, answer_detail(settle), status=status), items)
 
     def _delivered(self, settle: Settle, count: int) -> None:
         answer = settle.answer
@@ -223,7 +222,7 @@ class EventSource:
             self.stats.add("dry_run", count)
             return
         verdict = read_events_answer(answer.data, count, reason=answer.problem)
-        _unreadable(answer, verdict.reason)
+        log_unreadable(answer, verdict.reason)
         if not verdict.readable:
             # 2xx without a readable body: the server has the batch; count it as sent.
             self._log.log(
@@ -300,7 +299,7 @@ class EventSource:
             )
 
 
-def _unreadable(answer: Answer, reason: str | None) -> None:
+def log_unreadable(answer: Answer, reason: str | None) -> None:
     """Why (part of) a 2xx answer could not be read, at DEBUG, with the body's first bytes."""
     if reason is not None:
         logger.debug(
@@ -323,7 +322,7 @@ def warm_up() -> None:
     read_events_answer({"accepted": 1, "rejected": 0, "duplicate": 0, "results": [result]}, 1)
 
 
-def _detail(settle: Settle) -> str:
+def answer_detail(settle: Settle) -> str:
     text = settle.answer.detail() if settle.answer is not None else ""
     return f" ({text})" if text else ""
 
@@ -336,53 +335,3 @@ def _answered(settle: Settle) -> str:
         return settle.reason
     text = answer.detail()
     return f"HTTP {answer.status}: {text}" if text else f"HTTP {answer.status}"
-
-
-class PredictionSource:
-    """The queries of one `refresh_predictions*` call, in chunks; answers go to the cache."""
-
-    def __init__(
-        self, chunks: list[Sequence[PredictionQuery]], cache: PredictionCache, log: RateLimitedLog
-    ) -> None:
-        self._chunks = chunks
-        self._cache, self._log = cache, log
-
-    def take(self, count: int, whole: bool) -> list[Any]:
-        return list(self._chunks.pop(0)) if self._chunks else []
-
-    def request(self, items: list[Any]) -> Request:
-        body = b'{"queries":[' + b",".join(q.model_dump_json().encode() for q in items) + b"]}"
-        return Request(PREDICTIONS, body, len(items))
-
-    def settle(self, settle: Settle) -> None:
-        queries = settle.job.items
-        if settle.how == "delivered" and settle.answer is not None:
-            answer = settle.answer
-            verdict = read_predictions_verdict(answer.data, len(queries), reason=answer.problem)
-            _unreadable(answer, verdict.reason)
-            if not verdict.readable:
-                self._log.log(
-                    ERROR,
-                    "bad-predictions",
-                    "Some of the server's predictions could not be read; the cache keeps its "
-                    "old entries for those",
-                )
-            for confidence in verdict.unknown_confidences:
-                self._log.log(
-                    WARNING,
-                    f"confidence-{confidence}",
-                    "The server answered the confidence %r, which this SDK does not know; "
-                    "it is kept as sent and ranks as low",
-                    confidence,
-                )
-            for query, response in zip(queries, verdict.results, strict=True):
-                if response is not None:
-                    self._cache.put(query, response)
-        elif settle.how in ("dropped", "back", "kept"):
-            self._log.log(
-                ERROR,
-                f"predictions-{settle.reason}",
-                "Could not fetch predictions (%s%s); the cache keeps its old entries",
-                settle.reason,
-                _detail(settle),
-            )
