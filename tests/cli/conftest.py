@@ -33,6 +33,8 @@ class Cli:
     env: dict[str, str]
     spool: Path
     home: Path
+    #: A command that runs the CLI's command line (e.g. `setpriv ...`: see test_unusable_spool).
+    wrap: tuple[str, ...] = ()
 
     def run(self, *args: str, stdin: str | None = None, timeout: float = 60, **env: str) -> Result:
         full = {**self.env, **env}
@@ -40,7 +42,7 @@ class Cli:
             if value == "":
                 full.pop(name)
         proc = subprocess.run(
-            [sys.executable, "-m", "mosaicstack_telemetry", *args],
+            [*self.wrap, sys.executable, "-m", "mosaicstack_telemetry", *args],
             input=stdin if stdin is not None else "",
             capture_output=True,
             text=True,

@@ -514,31 +514,38 @@ def test_default_spool_without_platformdirs(
     assert default_spool_path() == expected
 
 
-def test_build_event_starts_from_the_builder_defaults_and_reports_only_what_is_wrong() -> None:
+def test_track_fields_start_from_the_builder_defaults_and_report_only_what_is_wrong(
+    tmp_path: Path,
+) -> None:
     import argparse
 
-    from mosaicstack_telemetry import EventBuilder
-    from mosaicstack_telemetry.cli._output import UsageError
-    from mosaicstack_telemetry.cli._track import add_event_options, build_event
+    from pydantic import ValidationError
+
+    from mosaicstack_telemetry import EventBuilder, EventSpool
+    from mosaicstack_telemetry.cli._track import add_event_options, event_fields, invalid_event
 
     parser = argparse.ArgumentParser()
     add_event_options(parser)
-    args = parser.parse_args(["--model", "m"])
-    args.json = None
-    event = build_event(args, INSTANCE)
+    path = tmp_path / "spool.sqlite3"
+
+    def fields(*argv: str, instance: str) -> dict[str, object]:
+        args = parser.parse_args(list(argv))
+        args.json = None
+        return event_fields(args, instance)
+
+    with EventSpool(path) as spool:
+        spool.add(fields("--model", "m", instance=INSTANCE))
+        # The configured instance id is unusable but the event names its own: that is enough.
+        spool.add(fields("--event-instance-id", INSTANCE, instance=""))
+        # A bad instance id is the one error reported, not every field of the event.
+        with pytest.raises(ValidationError) as info:
+            spool.add(fields(instance="nope"))
+    event, named = spooled(path)
     template = EventBuilder(INSTANCE).model("m").build()
     skip = {"event_id", "timestamp"}
     assert event.model_dump(exclude=skip) == template.model_dump(exclude=skip)
-    # The configured instance id is unusable but the event names its own: that is enough.
-    args = parser.parse_args(["--event-instance-id", INSTANCE])
-    args.json = None
-    assert str(build_event(args, "").instance_id) == INSTANCE
-    # A bad instance id is the one error reported, not every field of the event.
-    args = parser.parse_args([])
-    args.json = None
-    with pytest.raises(UsageError) as info:
-        build_event(args, "nope")
-    problems = str(info.value).splitlines()[1:]
+    assert str(named.instance_id) == INSTANCE
+    problems = invalid_event(info.value).splitlines()[1:]
     assert len(problems) == 1
     assert problems[0].startswith("  instance_id: ")
 

@@ -120,6 +120,42 @@ def test_an_unknown_model_keeps_the_cost_at_zero(cli: Cli, tmp_path: Path) -> No
     assert (event.model, event.actual_cost_usd_micros) == ("no-such-model-9", 0)
 
 
+def test_a_last_line_cut_inside_a_character_is_skipped_like_any_partial_line(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Claude Code may still be writing the last line: cut inside a two-byte "é", it is
+    skipped, and the complete lines still make the event (not a UnicodeDecodeError)."""
+    cli.point_at("http://127.0.0.1:9")
+    path = tmp_path / "t.jsonl"
+    lines = [
+        _line("user", "u", "00:00", role="user", content="go"),
+        _line("assistant", "a", "00:01", id="m", model="claude-sonnet-4-5",
+              usage={"input_tokens": 100, "output_tokens": 50}),
+    ]  # fmt: skip
+    partial = json.dumps(_line("assistant", "b", "00:02", content="café"), ensure_ascii=False)
+    cut = partial.encode()[: partial.encode().index("é".encode()) + 1]
+    path.write_bytes(b"".join(json.dumps(line).encode() + b"\n" for line in lines) + cut)
+    res = cli.run(*HOOK, "--no-prices", stdin=payload(path))
+    assert (res.code, res.out, res.err) == (0, "", "")
+    (event,) = spooled(cli.spool)
+    assert (event.actual_input_tokens, event.actual_output_tokens) == (100, 50)
+    assert event.model == "claude-sonnet-4-5"
+
+
+def test_the_hook_with_an_unusable_spool_sends_nothing(
+    cli: Cli, tmp_path: Path, telemetry_server: TelemetryServer
+) -> None:
+    """No client falls back to memory, whose exit flush would make Claude Code wait on the
+    network: the event is not recorded, and said so."""
+    cli.env.update(telemetry_server.env())
+    cli.spool.mkdir()  # a directory where the file should be
+    res = cli.run(*HOOK, "--no-prices", stdin=payload(transcript(tmp_path / "t.jsonl")))
+    assert (res.code, res.out) == (0, "")
+    assert telemetry_server.events() == []
+    assert "could not write the event to" in res.err
+    assert "neither recorded nor sent" in res.err
+
+
 @pytest.mark.parametrize(
     ("stdin", "args", "env", "says"),
     [
@@ -216,8 +252,46 @@ def test_install_merges_and_is_idempotent(cli: Cli) -> None:
     before = path.read_bytes()
     res = cli.run("hook", "install", "claude-code", "--user")
     assert res.code == 0
-    assert "unchanged:" in res.out
+    assert "already installed:" in res.out
     assert path.read_bytes() == before
+
+
+def test_install_leaves_the_options_a_user_added_alone(cli: Cli) -> None:
+    """docs/hook.md: pass --task-type / --complexity (or --no-prices) in the command; running
+    the install again (after an upgrade, from a setup script) keeps them."""
+    assert cli.run("hook", "install", "claude-code").code == 0
+    path = cli.home / ".claude" / "settings.json"
+    settings = settings_of(path)
+    entry = settings["hooks"]["Stop"][0]["hooks"][0]
+    entry["command"] += " --task-type testing --complexity high --no-prices"
+    path.write_text(json.dumps(settings, indent=2))
+    before = path.read_bytes()
+    res = cli.run("hook", "install", "claude-code")
+    assert res.code == 0, res.both
+    assert f"already installed: the Claude Code Stop hook in {path}" in res.out
+    assert "--task-type testing --complexity high --no-prices" in res.out
+    assert path.read_bytes() == before
+
+
+def test_install_through_a_symlink_writes_its_target(cli: Cli, tmp_path: Path) -> None:
+    """A settings.json linked from a dotfiles repository stays a link; the target gets the
+    hook and keeps its mode."""
+    target = tmp_path / "dotfiles" / "claude-settings.json"
+    target.parent.mkdir()
+    target.write_text('{"theme": "dark"}')
+    target.chmod(0o640)
+    link = cli.home / ".claude" / "settings.json"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(target)
+    res = cli.run("hook", "install", "claude-code")
+    assert res.code == 0, res.both
+    assert link.is_symlink()
+    assert link.resolve() == target
+    merged = settings_of(target)
+    assert merged["theme"] == "dark"
+    assert len(our_commands(merged)) == 1
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in link.parent.iterdir()) == ["settings.json"]  # no stray file
 
 
 @pytest.mark.parametrize(
@@ -235,7 +309,24 @@ def test_install_updates_an_entry_with_another_interpreter_in_place(cli: Cli, ol
     res = cli.run("hook", "install", "claude-code")
     assert "updated:" in res.out
     (command,) = our_commands(settings_of(path))
-    assert command.startswith(shlex.quote(sys.executable))
+    assert command == f"{shlex.quote(sys.executable)} -m mosaicstack_telemetry hook claude-code"
+
+
+def test_install_with_another_interpreter_keeps_the_users_options(cli: Cli) -> None:
+    path = cli.home / ".claude" / "settings.json"
+    path.parent.mkdir(parents=True)
+    old = "python3 -m mosaicstack_telemetry hook claude-code --no-prices --task-type testing"
+    path.write_text(json.dumps({"hooks": {"Stop": [{"hooks": [{"type": "command",
+                                                               "command": old}]}]}}))  # fmt: skip
+    res = cli.run("hook", "install", "claude-code")
+    assert "updated:" in res.out
+    (command,) = our_commands(settings_of(path))
+    here = shlex.quote(sys.executable)
+    assert (
+        command
+        == f"{here} -m mosaicstack_telemetry hook claude-code --no-prices --task-type testing"
+    )
+    assert "already installed:" in cli.run("hook", "install", "claude-code").out
 
 
 @pytest.mark.parametrize(

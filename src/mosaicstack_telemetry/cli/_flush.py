@@ -9,6 +9,7 @@ never silent.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from mosaicstack_telemetry.cli import _settings
@@ -57,23 +58,55 @@ def run(args: argparse.Namespace) -> int:
     eff = _settings.required(args)
     if _settings.disabled(eff):
         return 0
-    if spool_is_empty(eff.config.spool_path):  # nothing to send: no client, no network
+    path = eff.config.spool_path
+    try:
+        held = count(path)
+    except Exception as exc:
+        if not os.path.exists(os.path.expanduser(path)):  # no file, and none can be made
+            summarize(args, 0, 0, 0, 0, None)
+            return 0
+        # Not a spool, or unreadable: a client would fall back to an empty memory queue and
+        # report "remaining 0". Nothing is sent, and what the file holds is unknown.
+        summarize(args, 0, 0, 0, None, f"cannot read the spool {path}: {reason(exc)}")
+        err("mosaic-telemetry: nothing was sent; repair the file or move it aside, then flush")
+        return 1
+    if held == 0:  # nothing to send: no client, no network
         summarize(args, 0, 0, 0, 0, None)
         return 0
     return deliver(args, eff)
 
 
-def spool_is_empty(path: str) -> bool:
-    """Whether the spool holds no event (False when it cannot be read: the client says why)."""
+def count(path: str) -> int:
+    """How many events the spool file holds, read afresh; raises when it cannot be read."""
     from mosaicstack_telemetry import EventSpool
 
-    spool = EventSpool(path)
+    with EventSpool(path) as spool:
+        return spool.count()
+
+
+def reason(exc: BaseException) -> str:
+    """An exception as the reason in a message: its text, else its type."""
+    return str(exc) or type(exc).__name__
+
+
+def left_after(
+    result: FlushResult, total: int, path: str, last_error: str | None
+) -> tuple[int | None, str]:
+    """What remains after a flush, and why. The file is counted again: a client that cannot
+    use the spool (a read-only file) carries on in memory, where none of its events are, and
+    its `remaining` would say 0."""
     try:
-        return spool.count() == 0
-    except Exception:
-        return False
-    finally:
-        spool.close()
+        held = count(path)
+    except Exception as exc:
+        return None, f"cannot read the spool {path}: {reason(exc)}"
+    done = result.sent + result.rejected + result.dropped + result.duplicate
+    if held > result.remaining and done + result.remaining < total:  # the client lost them
+        why = last_error or "see the error above"
+        return held, (
+            f"the spool {path} could not be used ({why}), so none of them was sent; make the "
+            "file and its directory writable, then flush again"
+        )
+    return max(held, result.remaining), last_error or "deadline"
 
 
 def summarize(
@@ -81,10 +114,13 @@ def summarize(
     sent: int,
     rejected: int,
     dropped: int,
-    remaining: int,
+    remaining: int | None,
     last_error: str | None,
 ) -> None:
-    """The summary line (or JSON object) on stdout; what remains, and why, on stderr."""
+    """The summary line (or JSON object) on stdout; what remains, and why, on stderr.
+
+    `remaining` is None when the spool cannot be read: unknown, never reported as 0.
+    """
     if args.json:
         import json  # only here: an empty flush without --json does without it
 
@@ -93,13 +129,16 @@ def summarize(
             "rejected": rejected,
             "dropped": dropped,
             "remaining": remaining,
-            "last_error": last_error if remaining else None,
+            "last_error": last_error if remaining != 0 else None,
         }
         out(json.dumps(summary))
-    else:
-        out(f"sent {sent}, rejected {rejected}, dropped {dropped}, remaining {remaining}")
-        if remaining:
-            err(f"mosaic-telemetry: {remaining} events remain ({last_error})")
+        return
+    left = "unknown" if remaining is None else remaining
+    out(f"sent {sent}, rejected {rejected}, dropped {dropped}, remaining {left}")
+    if remaining is None:
+        err(f"mosaic-telemetry: what remains is unknown: {last_error}")
+    elif remaining:
+        err(f"mosaic-telemetry: {remaining} events remain ({last_error})")
 
 
 def deliver(args: argparse.Namespace, eff: _settings.Effective) -> int:
@@ -132,10 +171,9 @@ def deliver(args: argparse.Namespace, eff: _settings.Effective) -> int:
             progress.end(total - result.remaining)
     finally:
         client.close()
-    summarize(
-        args, result.sent, result.rejected, result.dropped, result.remaining, stats.last_error
-    )
-    return 1 if result.remaining else 0
+    remaining, why = left_after(result, total, eff.config.spool_path, stats.last_error)
+    summarize(args, result.sent, result.rejected, result.dropped, remaining, why)
+    return 0 if remaining == 0 else 1
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:

@@ -24,7 +24,7 @@ import sys
 from datetime import datetime
 
 from mosaicstack_telemetry.cli import _settings
-from mosaicstack_telemetry.cli._output import ensure_logging, err
+from mosaicstack_telemetry.cli._output import err
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _output)
 if TYPE_CHECKING:
@@ -41,7 +41,10 @@ def _entries(path: str) -> list[dict[str, Any]]:
         err("telemetry hook: the payload names no transcript_path: the turn has no token counts")
         return entries
     try:
-        with open(os.path.expanduser(path), encoding="utf-8") as fh:
+        # Bytes, decoded line by line: a last line cut inside a multi-byte character (Claude
+        # Code still writing it) is skipped with any other partial line (UnicodeDecodeError
+        # is a ValueError), instead of failing the read of the whole file.
+        with open(os.path.expanduser(path), "rb") as fh:
             for line in fh:
                 try:
                     entry = json.loads(line)
@@ -173,32 +176,20 @@ def _record(args: argparse.Namespace) -> None:
 
 def _store(data: dict[str, Any], eff: _settings.Effective) -> None:
     """Into the spool as `track` stores an event: `EventSpool`, no pydantic, no client (Claude
-    Code waits for the hook after every turn); through a client when the file cannot be used,
-    which says why."""
+    Code waits for the hook after every turn). A file that cannot be written is said, and
+    nothing is sent: a client's exit flush would make the hook wait on the network."""
     from mosaicstack_telemetry import EventSpool
-    from mosaicstack_telemetry.cli._track import invalid_event
+    from mosaicstack_telemetry.cli._track import invalid_event, not_stored
 
     spool = EventSpool(eff.config.spool_path, eff.config.spool_max_events)
     try:
         spool.add(data)
     except ValueError as exc:  # pydantic's ValidationError: the model's own messages
         err(f"telemetry hook: nothing recorded: {invalid_event(exc)}")
-    except Exception:  # the file: the client's path says why
-        _store_through_a_client(data, eff)
+    except Exception as exc:  # sqlite3.Error, OSError: the file
+        err(f"telemetry hook: {not_stored(eff.config.spool_path, exc)}")
     finally:
         spool.close()
-
-
-def _store_through_a_client(data: dict[str, Any], eff: _settings.Effective) -> None:
-    from mosaicstack_telemetry import TelemetryClient
-    from mosaicstack_telemetry.cli._track import builder_defaults, spool, validate
-
-    ensure_logging()  # the client's warnings say why the file cannot be used
-    client = TelemetryClient(eff.config)
-    try:
-        spool(client, validate({**builder_defaults(), **data}), eff.config.spool_path)
-    finally:
-        client.close()
 
 
 def run(args: argparse.Namespace) -> int:

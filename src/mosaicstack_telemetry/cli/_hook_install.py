@@ -3,9 +3,11 @@
 The entry runs this interpreter (`sys.executable -m mosaicstack_telemetry hook claude-code`),
 so it works when the SDK lives in a virtual environment, where a bare `python3` would fail
 with "No module named mosaicstack_telemetry", silently. The settings file is merged, never
-replaced: every other key and hook is kept; an entry of ours already there is updated in place
-(a new interpreter path) or left alone, so running the command twice changes nothing. The file
-is written atomically; one that is not a JSON object is left untouched (exit 1).
+replaced: every other key and hook is kept. An entry of ours that runs this interpreter is left
+as the user made it (options they added, such as `--no-prices`, stay), so running the command
+twice changes nothing; one with another interpreter gets this one, its options kept. The file
+is written atomically, through a symbolic link to its target (a dotfiles repository keeps its
+link); one that is not a JSON object is left untouched (exit 1).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import sys
 import tempfile
@@ -44,8 +47,23 @@ def settings_path(args: argparse.Namespace) -> Path:
     return Path(args.dir).expanduser() / ".claude" / name
 
 
-def merge(settings: dict[str, Any], cmd: str) -> str:
-    """Put our Stop hook into `settings` (in place); returns "added", "updated" or "unchanged"."""
+def _updated(old: str, cmd: str) -> str | None:
+    """`old`, an entry of ours, with `cmd` (this interpreter) in it; None when it runs this
+    interpreter already. What follows the hook's name in `old` (the user's options) is kept;
+    the example script's arguments are not ours to keep."""
+    found = re.search(re.escape(cmd) + r"(?=$|\s|;|&|\|)", old)
+    if found:
+        return None
+    for marker in _OURS[:2]:
+        at = old.find(marker)
+        if at >= 0:
+            return cmd + old[at + len(marker) :]
+    return cmd
+
+
+def merge(settings: dict[str, Any], cmd: str) -> tuple[str, str]:
+    """Put our Stop hook into `settings` (in place); returns what was done ("added",
+    "updated" or "already installed") and the entry's command."""
     hooks = settings.setdefault("hooks", {})
     if not isinstance(hooks, dict):
         raise ValueError('"hooks" is not a JSON object')
@@ -54,25 +72,30 @@ def merge(settings: dict[str, Any], cmd: str) -> str:
         raise ValueError('"hooks.Stop" is not a list')
     for group in stop:
         for hook in group.get("hooks", []) if isinstance(group, dict) else []:
-            if isinstance(hook, dict) and any(m in str(hook.get("command", "")) for m in _OURS):
-                if hook.get("command") == cmd:
-                    return "unchanged"
-                hook["command"] = cmd
-                return "updated"
+            old = hook.get("command") if isinstance(hook, dict) else None
+            if isinstance(old, str) and any(m in old for m in _OURS):
+                new = _updated(old, cmd)
+                if new is None:
+                    return "already installed", old
+                hook["command"] = new
+                return "updated", new
     stop.append({"hooks": [{"type": "command", "command": cmd, "timeout": TIMEOUT_SECONDS}]})
-    return "added"
+    return "added", cmd
 
 
 def _write(path: Path, settings: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=path.parent)
+    """Atomically: a temporary file in the same directory, then renamed over the file. A link
+    is followed (the rename replaces its target, keeping the link), and the mode is kept."""
+    target = Path(os.path.realpath(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(settings, fh, indent=2)
             fh.write("\n")
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o777)
+        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -91,19 +114,19 @@ def run(args: argparse.Namespace) -> int:
             err(f"mosaic-telemetry: {path} is not a JSON object; it was not changed")
             return 1
     try:
-        what = merge(settings, command())
+        what, cmd = merge(settings, command())
     except ValueError as exc:
         err(f"mosaic-telemetry: {path}: {exc}; it was not changed")
         return 1
-    if what != "unchanged":
+    if what != "already installed":
         try:
             _write(path, settings)
         except OSError as exc:
             err(f"mosaic-telemetry: cannot write {path}: {exc}")
             return 1
     out(f"{what}: the Claude Code Stop hook in {path}")
-    out(f"  command: {command()}")
-    if what != "unchanged":
+    out(f"  command: {cmd}")
+    if what != "already installed":
         out(
             "set MOSAIC_TELEMETRY_SERVER_URL, MOSAIC_TELEMETRY_API_KEY and "
             "MOSAIC_TELEMETRY_INSTANCE_ID where Claude Code runs; run `mosaic-telemetry flush` "

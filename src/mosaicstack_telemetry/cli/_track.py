@@ -27,8 +27,6 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _out
 if TYPE_CHECKING:
     from typing import Any
 
-    from mosaicstack_telemetry import TaskCompletionEvent, TelemetryClient
-
 #: option dest -> event field, for the options that map one to one.
 _FIELDS = {
     "task_type": "task_type",
@@ -148,14 +146,6 @@ def read_json(source: str) -> dict[str, Any]:
     return data
 
 
-def builder_defaults() -> dict[str, Any]:
-    """EventBuilder's defaults as event fields, without the ones fresh per event."""
-    from mosaicstack_telemetry import EventBuilder
-
-    fresh = {"event_id", "timestamp", "instance_id"}
-    return EventBuilder(_settings.PLACEHOLDER_INSTANCE).build().model_dump(exclude=fresh)
-
-
 def price(data: dict[str, Any], cache_read: int = 0, cache_write: int = 0) -> int:
     """The actual cost of `data`'s model and tokens in microdollars; 0 when not known.
 
@@ -192,32 +182,6 @@ def price(data: dict[str, Any], cache_read: int = 0, cache_write: int = 0) -> in
     return event.actual_cost_usd_micros
 
 
-def build_event(args: argparse.Namespace, instance_id: str) -> TaskCompletionEvent:
-    """The event of a `track` command line; raises `UsageError` on any invalid value."""
-    data = builder_defaults()
-    data["instance_id"] = instance_id
-    if args.json is not None:
-        data.update(read_json(args.json))
-    for dest, field in _FIELDS.items():
-        value = getattr(args, dest, None)
-        if value is not None:
-            data[field] = value
-    if getattr(args, "prices", False) and not data.get("actual_cost_usd_micros"):
-        data["actual_cost_usd_micros"] = price(data)
-    return validate(data)
-
-
-def validate(data: dict[str, Any]) -> TaskCompletionEvent:
-    from pydantic import ValidationError
-
-    from mosaicstack_telemetry import TaskCompletionEvent
-
-    try:
-        return TaskCompletionEvent.model_validate(data)
-    except ValidationError as exc:
-        raise UsageError(invalid_event(exc)) from None
-
-
 def invalid_event(exc: ValueError) -> str:
     """pydantic's errors of an event, one line per field."""
     from pydantic import ValidationError
@@ -230,22 +194,19 @@ def invalid_event(exc: ValueError) -> str:
     return "invalid event:\n" + "\n".join(lines)
 
 
-def spool(client: TelemetryClient, event: TaskCompletionEvent, path: str) -> bool:
-    """Track `event` and move it into the spool (`close()`); False (said) if it is not there."""
-    before = client.stats().dropped.get("spool_evicted", 0)
-    client.track(event)
-    client.close()  # with a spool: the queued event is written to it, then the file closed
-    if client.queue_size:  # still in memory: the spool could not be written
-        err(f"mosaic-telemetry: could not write the event to {path}")
-        return False
-    if client.stats().dropped.get("spool_evicted", 0) > before:
-        err("mosaic-telemetry: the spool was full: its oldest event was evicted")
-    return True
+def not_stored(path: str, exc: BaseException) -> str:
+    """Why an event is not in the spool, and that it was not sent either: the CLI never falls
+    back to a client, whose exit flush would send an event reported as failed."""
+    return (
+        f"could not write the event to {path} ({str(exc) or type(exc).__name__}): it was "
+        "neither recorded nor sent; make the file and its directory writable, or choose "
+        "another spool (--spool, MOSAIC_TELEMETRY_SPOOL_PATH)"
+    )
 
 
 def event_fields(args: argparse.Namespace, instance_id: str) -> dict[str, Any]:
     """The fields of a `track` command line: the JSON object, then the options over it; what
-    is missing takes the builder's default in `EventSpool.add` (as in `build_event`)."""
+    is missing takes the builder's default in `EventSpool.add`."""
     data: dict[str, Any] = {"instance_id": instance_id}
     if args.json is not None:
         data.update(read_json(args.json))
@@ -261,19 +222,19 @@ def event_fields(args: argparse.Namespace, instance_id: str) -> dict[str, Any]:
 
 
 def record(args: argparse.Namespace, eff: _settings.Effective) -> int:
-    """`track` without `--flush`: validate the event and add it to the spool, with no client
-    (`EventSpool`: no pydantic for an event in plain JSON form, no thread, no network)."""
+    """Validate the event and add it to the spool, with no client (`EventSpool`: no pydantic
+    for an event in plain JSON form, no thread, no network); print its id."""
     from mosaicstack_telemetry import EventSpool
 
-    data = event_fields(args, eff.config.instance_id)
+    data = event_fields(args, eff.config.instance_id)  # stdin, if any, is read here, once
     spool = EventSpool(eff.config.spool_path, eff.config.spool_max_events)
     try:
         event_id = spool.add(data)
     except ValueError as exc:  # pydantic's ValidationError: the model's own messages
         raise UsageError(invalid_event(exc)) from None
-    except Exception:  # the file: the client's path says why, as it always has
-        args.event_id = data.get("event_id")
-        return send(args, eff)
+    except Exception as exc:  # sqlite3.Error, OSError: the file cannot be written
+        err(f"mosaic-telemetry: {not_stored(eff.config.spool_path, exc)}")
+        return 1
     finally:
         spool.close()
     out(event_id)
@@ -286,37 +247,35 @@ def run(args: argparse.Namespace) -> int:
     eff = _settings.required(args)
     if _settings.disabled(eff):  # the kill switch: nothing is validated, stored or sent
         return 0
-    if not args.flush:
-        return record(args, eff)
+    code = record(args, eff)
+    if code or not args.flush:
+        return code
     return send(args, eff)
 
 
 def send(args: argparse.Namespace, eff: _settings.Effective) -> int:
-    """`track` through a client: into the spool, then delivered when `--flush` asks."""
+    """`--flush`: deliver the spool, which now holds the event, through a client."""
     from mosaicstack_telemetry import TelemetryClient
+    from mosaicstack_telemetry.cli._flush import left_after
 
     ensure_logging()
-
-    event = build_event(args, eff.config.instance_id)
     client = TelemetryClient(eff.config)
     try:
-        if not spool(client, event, eff.config.spool_path):
-            return 1
-        out(str(event.event_id))
-        if not args.flush:
-            return 0
+        total = client.stats().spooled
         show_attempts()
         result = client.flush(timeout=args.flush_timeout)
-        if result.remaining:
-            last = client.stats().last_error
-            err(
-                f"mosaic-telemetry: not delivered yet ({last or 'deadline'}); "
-                f"{result.remaining} events stay in the spool for the next `flush`"
-            )
-            return 1
-        return 0
+        last = client.stats().last_error
     finally:
         client.close()
+    remaining, why = left_after(result, total, eff.config.spool_path, last)
+    if remaining == 0:
+        return 0
+    left = "its" if remaining is None else str(remaining)
+    err(
+        f"mosaic-telemetry: not delivered yet ({why}); {left} events stay in the spool for "
+        "the next `flush`"
+    )
+    return 1
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:

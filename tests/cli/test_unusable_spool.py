@@ -1,0 +1,148 @@
+"""`flush` and `track` with a spool they cannot use: never "remaining 0" or "sent" for events
+that stay in the file, never "failed" for an event that was sent.
+
+A read-only file is read-only for root only without the capabilities that let root write
+anything: as root, the CLI runs under `setpriv` with them dropped (what a normal user has).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from tests.cli.conftest import DEAD_URL, Cli
+from tests.cli.test_cli import prefill, spooled
+
+from mosaicstack_telemetry.pytest_plugin import TelemetryServer
+
+_CAPS = "-dac_override,-dac_read_search,-fowner"
+
+
+def as_a_user(cli: Cli) -> None:
+    """Make `cli` run where file permissions hold (a normal user's view of a read-only file)."""
+    if os.geteuid() != 0:
+        return
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: a read-only file is writable to root")
+    cli.wrap = ("setpriv", f"--bounding-set={_CAPS}", f"--inh-caps={_CAPS}")
+
+
+def count(path: Path) -> int:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+
+# -- flush -----------------------------------------------------------------------------------
+
+
+def test_flush_of_a_read_only_spool_exits_1_and_counts_what_it_holds(
+    cli: Cli, telemetry_server: TelemetryServer
+) -> None:
+    cli.env.update(telemetry_server.env())
+    prefill(cli, telemetry_server.instance_id, 3)
+    cli.spool.chmod(0o444)
+    as_a_user(cli)
+    res = cli.run("flush")
+    assert res.code == 1, res.both
+    assert res.out.strip() == "sent 0, rejected 0, dropped 0, remaining 3"
+    assert f"3 events remain (the spool {cli.spool} could not be used" in res.err
+    res = cli.run("flush", "--json")
+    assert res.code == 1, res.both
+    summary = json.loads(res.out)
+    assert (summary["sent"], summary["remaining"]) == (0, 3)
+    assert f"the spool {cli.spool} could not be used" in summary["last_error"]
+    assert telemetry_server.events() == []
+    assert count(cli.spool) == 3
+
+
+@pytest.mark.parametrize("content", [b"hello\n", bytes(range(256)) * 20])
+def test_flush_of_a_corrupt_spool_exits_1_and_does_not_claim_it_is_empty(
+    cli: Cli, content: bytes
+) -> None:
+    cli.point_at(DEAD_URL)
+    cli.spool.write_bytes(content)
+    res = cli.run("flush")
+    assert res.code == 1, res.both
+    assert res.out.strip() == "sent 0, rejected 0, dropped 0, remaining unknown"
+    assert f"cannot read the spool {cli.spool}: file is not a database" in res.err
+    assert "nothing was sent" in res.err
+    assert "Traceback" not in res.both
+    res = cli.run("flush", "--json")
+    assert res.code == 1, res.both
+    summary = json.loads(res.out)
+    assert summary["remaining"] is None
+    assert f"cannot read the spool {cli.spool}" in summary["last_error"]
+    assert cli.spool.read_bytes() == content  # left as it was
+
+
+def test_flush_of_a_spool_that_does_not_exist_and_cannot_be_made_is_empty(
+    cli: Cli, tmp_path: Path
+) -> None:
+    cli.point_at(DEAD_URL)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    res = cli.run("flush", "--json", MOSAIC_TELEMETRY_SPOOL_PATH=str(blocker / "spool.db"))
+    assert res.code == 0, res.both
+    assert json.loads(res.out)["remaining"] == 0
+
+
+# -- track -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flush", [(), ("--flush",)])
+def test_track_with_an_unusable_spool_neither_records_nor_sends(
+    cli: Cli, tmp_path: Path, telemetry_server: TelemetryServer, flush: tuple[str, ...]
+) -> None:
+    """Exit 1 means not sent: a caller that retries creates no duplicate (the client's exit
+    flush once delivered the event `track` had just reported as failed)."""
+    cli.env.update(telemetry_server.env())
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    cli.env["MOSAIC_TELEMETRY_SPOOL_PATH"] = str(blocker / "spool.db")
+    res = cli.run("track", *flush, "--model", "m", "--no-prices")
+    assert res.code == 1, res.both
+    assert telemetry_server.events() == []  # after the process exited: no exit flush either
+    assert res.out == ""  # no event id: there is no event
+    assert "could not write the event to" in res.err
+    assert "neither recorded nor sent" in res.err
+
+
+def test_track_json_on_stdin_with_an_unusable_spool_reads_stdin_once(
+    cli: Cli, telemetry_server: TelemetryServer
+) -> None:
+    cli.env.update(telemetry_server.env())
+    cli.spool.mkdir()  # a directory where the file should be
+    res = cli.run("track", "--json", "-", "--no-prices", stdin=json.dumps({"model": "gpt-5"}))
+    assert res.code == 1, res.both  # not 2, "--json: not valid JSON" from a second read
+    assert "could not write the event to" in res.err
+    assert telemetry_server.events() == []
+
+
+def test_track_to_a_read_only_spool_sends_nothing(
+    cli: Cli, telemetry_server: TelemetryServer
+) -> None:
+    cli.env.update(telemetry_server.env())
+    prefill(cli, telemetry_server.instance_id, 1)
+    cli.spool.chmod(0o444)
+    as_a_user(cli)
+    for flush in ((), ("--flush",)):
+        res = cli.run("track", *flush, "--model", "ro", "--no-prices")
+        assert res.code == 1, res.both
+        assert telemetry_server.events() == []
+        assert "neither recorded nor sent" in res.err
+    assert count(cli.spool) == 1
+
+
+def test_track_flush_still_records_then_delivers(
+    cli: Cli, telemetry_server: TelemetryServer
+) -> None:
+    cli.env.update(telemetry_server.env())
+    res = cli.run("track", "--flush", "--model", "now", "--json", "-", stdin='{"retry_count": 2}')
+    assert res.code == 0, res.both
+    (event,) = telemetry_server.events()
+    assert (event["event_id"], event["model"], event["retry_count"]) == (res.out.strip(), "now", 2)
+    assert spooled(cli.spool) == []
