@@ -151,7 +151,15 @@ class TaskRunner:
 
     @property
     def alive(self) -> bool:
-        return self._task is not None and not self._task.done() and not self.loop.is_closed()
+        # Taken over: ended for the client at once, though its loop may run the cancellation
+        # only later (a new sender may start meanwhile; this one will not touch the delivery).
+        task = self._task
+        return (
+            task is not None
+            and not self._taken_over
+            and not task.done()
+            and not self.loop.is_closed()
+        )
 
     def in_its_loop(self) -> bool:
         """Whether the caller runs in this runner's event loop (so it may await the task)."""
@@ -174,10 +182,15 @@ class TaskRunner:
         task = self._task
         if task is None or task.done():
             return
-        with contextlib.suppress(asyncio.TimeoutError):
+        try:
             await asyncio.wait_for(
                 asyncio.shield(task), max(deadline - time.monotonic(), 0.0) + GRACE_SECONDS
             )
+        except asyncio.TimeoutError:
+            pass
+        except asyncio.CancelledError:
+            if not task.cancelled():  # the caller was cancelled, not the task (shielded)
+                raise
 
     def stop_from_thread(self, deadline: float, *, exiting: bool = False) -> None:
         """From another thread while the loop runs: the task finishes; wait for it."""

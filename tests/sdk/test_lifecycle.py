@@ -438,6 +438,46 @@ async def test_sync_stop_inside_the_senders_own_loop_takes_over_and_delivers(
     assert client.stats().sent == 3
 
 
+async def test_start_async_after_a_sync_stop_inside_the_loop_starts_a_sender(
+    server: ScriptedServer,
+) -> None:
+    """The task stop() took over stays pending until the loop runs its cancellation: it used
+    to count as a live sender, so the next start_async() started nothing (events piled up
+    until evicted), and stop_async() then raised that task's CancelledError."""
+    client = TelemetryClient(make_config(server.url))
+    await client.start_async()
+    client.track(make_event())
+    client.stop()
+    assert not client.is_running  # at once, not when the loop gets round to the cancel
+    await client.start_async()
+    assert client.is_running
+    client.track(make_event())
+    await client.stop_async()
+    assert not client.is_running
+    assert len(server.event_ids()) == 2
+
+
+def test_start_async_again_after_a_sync_stop_between_loop_runs(server: ScriptedServer) -> None:
+    client = TelemetryClient(make_config(server.url, submit_interval_seconds=0.2))
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(client.start_async())
+        client.track(make_event())
+        client.stop()  # the loop is not running: the final flush happens here
+        assert not client.is_running
+        assert len(server.event_ids()) == 1
+        loop.run_until_complete(client.start_async())
+        assert client.is_running
+        for _ in range(5):
+            client.track(make_event())
+        loop.run_until_complete(asyncio.sleep(1.0))  # the new sender's interval passes
+        assert len(server.event_ids()) == 6
+        loop.run_until_complete(client.stop_async())
+        assert not client.is_running
+    finally:
+        loop.close()
+
+
 def test_a_loop_closed_under_a_running_task_loses_nothing(server: ScriptedServer) -> None:
     server.delay = 0.3
     client = TelemetryClient(make_config(server.url, batch_size=2))
