@@ -227,21 +227,21 @@ def regenerate(tmp: Path, change: Any) -> Path:
     return tmp / "generated"
 
 
-def add_tool_calls(doc: dict[str, Any]) -> None:
+def add_probe_calls(doc: dict[str, Any]) -> None:
     event = doc["components"]["schemas"]["TaskCompletionEvent"]
-    event["properties"]["tool_calls"] = {
+    event["properties"]["probe_calls"] = {
         "type": "integer",
         "minimum": 0,
         "default": 0,
-        "description": "Tool calls made during the task.",
+        "description": "A field no contract has (the docs walk through adding tool_calls).",
     }
 
 
 @pytest.fixture(scope="module")
-def with_tool_calls(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def with_probe_calls(tmp_path_factory: pytest.TempPathFactory) -> Path:
     started = time.monotonic()
-    generated = regenerate(tmp_path_factory.mktemp("tool_calls"), add_tool_calls)
-    print(f"regenerated with tool_calls in {time.monotonic() - started:.1f} s")
+    generated = regenerate(tmp_path_factory.mktemp("probe_calls"), add_probe_calls)
+    print(f"regenerated with probe_calls in {time.monotonic() - started:.1f} s")
     return generated
 
 
@@ -249,11 +249,11 @@ SEND_WITH_THE_REGENERATED_SDK = """
 import json, sys
 from mosaicstack_telemetry import EventBuilder, TelemetryClient, TelemetryConfig
 from mosaicstack_telemetry._models import TaskCompletionEvent, dump_event
-assert "tool_calls" in TaskCompletionEvent.model_fields, "not the regenerated models"
+assert "probe_calls" in TaskCompletionEvent.model_fields, "not the regenerated models"
 url, key, instance = sys.argv[1:4]
 left = EventBuilder(instance_id=instance).model("left-out").build()
 set_ = TaskCompletionEvent.model_validate({**left.model_dump(), "event_id": None,
-    "model": "set", "tool_calls": 3} | {"event_id": __import__("uuid").uuid4()})
+    "model": "set", "probe_calls": 3} | {"event_id": __import__("uuid").uuid4()})
 out = {"left": json.loads(dump_event(left)), "set": json.loads(dump_event(set_))}
 with TelemetryClient(TelemetryConfig(server_url=url, api_key=key, instance_id=instance)) as c:
     c.track(left)
@@ -267,12 +267,12 @@ print(json.dumps(out))
 
 
 def test_row_4_a_new_optional_field_changes_nothing_sent_until_set(
-    with_tool_calls: Path, tmp_path: Path
+    with_probe_calls: Path, tmp_path: Path
 ) -> None:
-    """Was: every event carried "tool_calls": 0 and today's server rejected all of them."""
+    """Was: every event carried "probe_calls": 0 and today's server rejected all of them."""
     server = pytest.importorskip("mosaicstack_telemetry.server")
     with server.start_server(keys={KEY: INSTANCE}) as today:  # today's contract
-        env = {**os.environ, "PYTHONPATH": f"{with_tool_calls}{os.pathsep}{ROOT}"}
+        env = {**os.environ, "PYTHONPATH": f"{with_probe_calls}{os.pathsep}{ROOT}"}
         done = subprocess.run(
             [sys.executable, "-c", SEND_WITH_THE_REGENERATED_SDK, today.url, KEY, INSTANCE],
             env=env,
@@ -284,19 +284,19 @@ def test_row_4_a_new_optional_field_changes_nothing_sent_until_set(
         )
         assert done.returncode == 0, done.stderr
         out = json.loads(done.stdout)
-    assert "tool_calls" not in out["left"]  # left at its default: not sent
-    assert out["set"]["tool_calls"] == 3  # set by the user: sent
+    assert "probe_calls" not in out["left"]  # left at its default: not sent
+    assert out["set"]["probe_calls"] == 3  # set by the user: sent
     assert out["first"] == [1, 0]  # today's server takes the event it can read
     assert out["second"] == [0, 1]  # and rejects the field it does not know, visibly
 
 
-def test_row_4_the_new_field_names_every_place_to_reach_it(with_tool_calls: Path) -> None:
+def test_row_4_the_new_field_names_every_place_to_reach_it(with_probe_calls: Path) -> None:
     """Was: no setter, no CLI option, no test noticed. Now the reachability check names them."""
     regenerated = yaml.safe_load(
-        (with_tool_calls / "_mosaicstack_telemetry_generated" / "telemetry-v1.yaml").read_text()
+        (with_probe_calls / "_mosaicstack_telemetry_generated" / "telemetry-v1.yaml").read_text()
     )
     (message,) = problems(regenerated, cli_help="")[-1:]
-    assert message.startswith("tool_calls: a field of the contract with no row in docs/wire.md")
+    assert message.startswith("probe_calls: a field of the contract with no row in docs/wire.md")
     for place in ("_builder.py", "mosaic-telemetry track", "server/_store.py"):
         assert place in message
 
@@ -372,7 +372,8 @@ def test_row_7_a_renamed_required_field_fails_loudly_everywhere(
     out = capsys.readouterr()
     assert "info.version must move" in out.err
     assert ".events[].model: removed (or renamed)" in out.out
-    changed["info"]["version"] = "1.2.0"
+    major, minor, _ = (int(part) for part in TODAY["info"]["version"].split("."))
+    changed["info"]["version"] = f"{major}.{minor + 1}.0"  # a minor bump: not enough
     working.write_text(yaml.safe_dump(changed, sort_keys=False))
     assert compat.gate(CONTRACT, working, use_optic=False) == 1
     assert "breaking changes need a new major version" in capsys.readouterr().err

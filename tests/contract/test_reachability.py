@@ -51,9 +51,9 @@ def _event(contract: dict[str, Any]) -> dict[str, Any]:
 
 def test_a_new_optional_field_names_every_place(cli_help: str) -> None:
     changed = copy.deepcopy(CONTRACT)
-    _event(changed)["properties"]["tool_calls"] = {"type": "integer", "minimum": 0, "default": 0}
+    _event(changed)["properties"]["probe_calls"] = {"type": "integer", "minimum": 0, "default": 0}
     (message,) = problems(changed, cli_help)
-    assert message.startswith("tool_calls: a field of the contract with no row in docs/wire.md")
+    assert message.startswith("probe_calls: a field of the contract with no row in docs/wire.md")
     for place in ("_builder.py", "mosaic-telemetry track", "server/_store.py"):
         assert place in message
 
