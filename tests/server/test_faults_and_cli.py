@@ -133,6 +133,9 @@ def test_keys_file_formats(tmp_path: Path) -> None:
 def test_cli_refuses_a_bad_key(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--key", f"short:{INSTANCE}", "--port", "0"]) == 2
     assert "64 hexadecimal" in capsys.readouterr().err
+    # Which value is wrong, not uuid's bare "badly formed hexadecimal UUID string".
+    assert main(["--key", f"{KEY}:not-an-instance", "--port", "0"]) == 2
+    assert "must be a UUID, not 'not-an-instance'" in capsys.readouterr().err
 
 
 def _start_cli(*args: str) -> tuple[subprocess.Popen[str], str]:

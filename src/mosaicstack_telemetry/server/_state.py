@@ -96,5 +96,11 @@ def normalize_keys(keys: Mapping[str, str]) -> tuple[tuple[bytes, str], ...]:
     for key, instance in keys.items():
         if not _KEY.fullmatch(key):
             raise ValueError("an API key must be 64 hexadecimal digits")
-        normalized.append((key.lower().encode(), str(uuid.UUID(instance))))
+        try:
+            bound = str(uuid.UUID(instance))
+        except ValueError:
+            raise ValueError(
+                f"the instance an API key is bound to must be a UUID, not {instance!r}"
+            ) from None
+        normalized.append((key.lower().encode(), bound))
     return tuple(normalized)
