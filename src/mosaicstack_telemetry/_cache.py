@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from enum import Enum
+from typing import Any
 
 # The prediction classes are named through the package's lazy names: every client makes a
 # cache, and importing this module must not load them (a program that only tracks events never
 # uses them), while typing.get_type_hints() still resolves the annotations (loading them).
 import mosaicstack_telemetry
+from mosaicstack_telemetry._log import logger
 
 _Key = tuple[str, str, str, str]
 
@@ -20,7 +22,42 @@ def _value(x: object) -> str:
 
 def cache_key(query: mosaicstack_telemetry.PredictionQuery) -> _Key:
     """The query's dimension values: an enum and its string value are the same key."""
-    return (_value(query.task_type), query.model, _value(query.provider), _value(query.complexity))
+    try:
+        task_type, model, provider = query.task_type, query.model, query.provider
+        complexity = query.complexity
+    except AttributeError:
+        raise TypeError(
+            f"expected a PredictionQuery, not {type(query).__name__}"
+            + (" (PredictionQuery(**d) makes one of a dict)" if isinstance(query, dict) else "")
+        ) from None
+    return (_value(task_type), model, _value(provider), _value(complexity))
+
+
+def query_list(what: str, queries: object) -> list[Any]:
+    """`queries` as a list of `PredictionQuery`. Anything else (one query, dicts) is logged,
+    saying what was given, and nothing is fetched: a traceback about `len()` said neither."""
+    if not queries:
+        return []
+    from mosaicstack_telemetry._predictionmodels import PredictionQuery
+
+    if isinstance(queries, (PredictionQuery, str, bytes, dict)) or not hasattr(queries, "__iter__"):
+        logger.error(
+            "%s takes a list of PredictionQuery, not a %s; nothing was fetched",
+            what,
+            type(queries).__name__,
+        )
+        return []
+    items = list(queries)
+    wrong = {type(q).__name__ for q in items if not isinstance(q, PredictionQuery)}
+    if wrong:
+        logger.error(
+            "%s takes PredictionQuery items, not %s (PredictionQuery(**d) makes one of a "
+            "dict); nothing was fetched",
+            what,
+            ", ".join(sorted(wrong)),
+        )
+        return []
+    return items
 
 
 class PredictionCache:

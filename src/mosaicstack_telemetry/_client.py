@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 # this module loads none of them, and typing.get_type_hints() still resolves them (loading them).
 import mosaicstack_telemetry
 from mosaicstack_telemetry import _exit
-from mosaicstack_telemetry._cache import PredictionCache
+from mosaicstack_telemetry._cache import PredictionCache, query_list
 from mosaicstack_telemetry._config import TelemetryConfig, is_loopback
 from mosaicstack_telemetry._counters import Stats
 from mosaicstack_telemetry._intake import Intake
@@ -444,9 +444,10 @@ class TelemetryClient:
     ) -> None:
         """Fetch predictions (`POST /v1/predictions/batch`) into the cache; never raises."""
         try:
-            delivery = self._ready("refresh_predictions_sync()") if queries else None
+            asked = query_list("refresh_predictions_sync()", queries)
+            delivery = self._ready("refresh_predictions_sync()") if asked else None
             if delivery is not None:
-                delivery.refresh(queries, self._cache)
+                delivery.refresh(asked, self._cache)
         except Exception:
             logger.exception("Telemetry prediction refresh failed")
 
@@ -455,8 +456,9 @@ class TelemetryClient:
     ) -> None:
         """Fetch predictions asynchronously into the cache; never raises."""
         try:
-            delivery = self._ready("refresh_predictions()") if queries else None
+            asked = query_list("refresh_predictions()", queries)
+            delivery = self._ready("refresh_predictions()") if asked else None
             if delivery is not None:
-                await delivery.refresh_async(queries, self._cache)
+                await delivery.refresh_async(asked, self._cache)
         except Exception:
             logger.exception("Telemetry prediction refresh failed")

@@ -264,3 +264,42 @@ def test_counters_account_for_every_tracked_event(server: ScriptedServer) -> Non
     stats = client.stats()
     assert stats.sent == 3
     assert stats.queued == 0
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        (QUERY, "takes a list of PredictionQuery, not a PredictionQuery"),
+        ([QUERY.model_dump()], "takes PredictionQuery items, not dict (PredictionQuery(**d)"),
+        ([QUERY, 3], "takes PredictionQuery items, not int"),
+        (42, "takes a list of PredictionQuery, not a int"),
+    ],
+)
+def test_refresh_with_the_wrong_argument_says_what_it_was_given(
+    server: ScriptedServer, caplog: pytest.LogCaptureFixture, given: Any, said: str
+) -> None:
+    """One query instead of a list, or dicts: a traceback about `len()` or `model_dump_json`
+    said neither what was wrong nor what to pass. Nothing is fetched, nothing raises."""
+    client = TelemetryClient(make_config(server.url))
+    with caplog.at_level(logging.ERROR, logger="mosaicstack_telemetry"):
+        client.refresh_predictions_sync(given)
+        asyncio.run(client.refresh_predictions(given))
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2, messages
+    assert messages[0].startswith(f"refresh_predictions_sync() {said}")
+    assert messages[1].startswith(f"refresh_predictions() {said}")
+    assert all(m.endswith("; nothing was fetched") for m in messages)
+    assert not any(r.exc_info for r in caplog.records)
+    assert server.seen == []
+
+
+def test_refresh_takes_any_iterable_of_queries(server: ScriptedServer) -> None:
+    client = TelemetryClient(make_config(server.url))
+    client.refresh_predictions_sync(q for q in [QUERY])
+    assert client.get_prediction(QUERY) is not None
+
+
+def test_get_prediction_of_a_dict_says_what_to_pass() -> None:
+    client = TelemetryClient(TelemetryConfig(enabled=False))
+    with pytest.raises(TypeError, match=r"PredictionQuery, not dict \(PredictionQuery\(\*\*d\)"):
+        client.get_prediction(QUERY.model_dump())  # type: ignore[arg-type]
