@@ -60,15 +60,25 @@ def test_demo_explains_its_columns_and_exits_when_not_in_a_terminal() -> None:
 
 def test_demo_in_a_terminal_serves_the_page_until_ctrl_c() -> None:
     primary, secondary = pty.openpty()
-    proc = subprocess.Popen(
-        ["bash", str(DEMO)],
-        stdin=secondary,
-        stdout=secondary,
-        stderr=secondary,
-        cwd=ROOT,
-        env=_env(),
-        start_new_session=True,
-    )
+    # A run started in the background by a shell without job control (`cmd &` in a script, a
+    # CI step) ignores SIGINT, and so would the demo, which inherits it: Ctrl-C would do
+    # nothing. The terminal this test plays is interactive: the demo gets SIGINT's default.
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # SIG_DFL again after exec
+    try:
+        proc = subprocess.Popen(
+            ["bash", str(DEMO)],
+            stdin=secondary,
+            stdout=secondary,
+            stderr=secondary,
+            cwd=ROOT,
+            env=_env(),
+            start_new_session=True,
+        )
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.close(secondary)
     output = b""
     try:
