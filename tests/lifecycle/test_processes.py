@@ -150,9 +150,9 @@ for _ in range(int(sys.argv[1])):
     pid = os.fork()
     if pid == 0:
         client.track(EventBuilder(config["instance_id"]).build())
-        os._exit(0 if client.flush(timeout=3).remaining == 0 else 3)
+        os._exit(0 if client.flush(timeout=20).remaining == 0 else 3)
     pids.append(pid)
-codes, give_up = [], time.monotonic() + 15
+codes, give_up = [], time.monotonic() + 40
 while pids and time.monotonic() < give_up:
     for pid in list(pids):
         done, status = os.waitpid(pid, os.WNOHANG)
@@ -192,12 +192,16 @@ def test_forks_during_the_first_flush_of_a_script_without_logging(
             env=env,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=120,
             check=False,
         )
         assert run.returncode == 0, run.stderr
         assert server.key not in run.stdout + run.stderr
         outcomes.append(json.loads(run.stdout.splitlines()[-1]))
+        if outcomes[-1]["hung"]:
+            break  # each hung child costs the script's whole wait: one such run is enough
+    # A child forked before the parent's first load does it itself: under coverage, with 20 of
+    # them on 2 cores, that takes seconds; the bounds above are for hangs, not for speed.
     assert outcomes == [{"hung": 0, "failed": 0}] * 8
     # Each run's 5 events and its 20 children's one each: stored, or with dry-run never sent.
     assert server.event_count() == (0 if dry_run else 8 * 25)
