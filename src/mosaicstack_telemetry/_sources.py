@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mosaicstack_telemetry._answers import read_events_answer
 from mosaicstack_telemetry._counters import Stats
@@ -22,9 +22,6 @@ from mosaicstack_telemetry._planner import Settle
 from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._spool import Spool, SpooledEvent, describe_problem, is_busy
 from mosaicstack_telemetry._wire import EVENTS, Answer, Request
-
-if TYPE_CHECKING:
-    pass
 
 OnError = Callable[[DeliveryError, Sequence[TaskCompletionEvent]], None]
 
