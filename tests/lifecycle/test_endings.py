@@ -112,6 +112,10 @@ def test_an_event_tracked_while_stop_runs_is_delivered(server: LocalServer, tmp_
         """,
         config_for(server),
         params={"rounds": 20},
+        # stop() sends until the queue is empty or its deadline (5 s here): with a producer
+        # still tracking, a round may take the whole deadline when the server is slow (under
+        # coverage, in CI), so 20 rounds can take 100 s.
+        timeout=180,
     )
     assert child.returncode == 0, child.describe()
     finals = child.finals()
