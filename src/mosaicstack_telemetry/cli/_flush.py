@@ -13,7 +13,7 @@ import os
 import sys
 
 from mosaicstack_telemetry.cli import _settings
-from mosaicstack_telemetry.cli._output import ensure_logging, err, out, show_attempts
+from mosaicstack_telemetry.cli._output import ensure_logging, err, out, reason, show_attempts
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _output)
 if TYPE_CHECKING:
@@ -82,11 +82,6 @@ def count(path: str) -> int:
 
     with EventSpool(path) as spool:
         return spool.count()
-
-
-def reason(exc: BaseException) -> str:
-    """An exception as the reason in a message: its text, else its type."""
-    return str(exc) or type(exc).__name__
 
 
 def left_after(

@@ -55,6 +55,11 @@ def out(message: str) -> None:
     print(scrub(message))
 
 
+def reason(exc: BaseException) -> str:
+    """An exception as the reason in a message: its text, else its type."""
+    return str(exc) or type(exc).__name__
+
+
 _width: list[int] = []
 
 

@@ -20,6 +20,7 @@ from mosaicstack_telemetry.cli._output import (
     ensure_logging,
     err,
     out,
+    reason,
     show_attempts,
 )
 
@@ -198,7 +199,7 @@ def not_stored(path: str, exc: BaseException) -> str:
     """Why an event is not in the spool, and that it was not sent either: the CLI never falls
     back to a client, whose exit flush would send an event reported as failed."""
     return (
-        f"could not write the event to {path} ({str(exc) or type(exc).__name__}): it was "
+        f"could not write the event to {path} ({reason(exc)}): it was "
         "neither recorded nor sent; make the file and its directory writable, or choose "
         "another spool (--spool, MOSAIC_TELEMETRY_SPOOL_PATH)"
     )
