@@ -31,6 +31,14 @@ def as_a_user(cli: Cli) -> None:
     cli.wrap = ("setpriv", f"--bounding-set={_CAPS}", f"--inh-caps={_CAPS}")
 
 
+def read_only_spool(cli: Cli, server: TelemetryServer, events: int) -> None:
+    """`cli` pointed at `server`, its spool holding `events` and read-only to the CLI."""
+    cli.env.update(server.env())
+    prefill(cli, server.instance_id, events)
+    cli.spool.chmod(0o444)
+    as_a_user(cli)
+
+
 def count(path: Path) -> int:
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
         return int(conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
@@ -42,10 +50,7 @@ def count(path: Path) -> int:
 def test_flush_of_a_read_only_spool_exits_1_and_counts_what_it_holds(
     cli: Cli, telemetry_server: TelemetryServer
 ) -> None:
-    cli.env.update(telemetry_server.env())
-    prefill(cli, telemetry_server.instance_id, 3)
-    cli.spool.chmod(0o444)
-    as_a_user(cli)
+    read_only_spool(cli, telemetry_server, 3)
     res = cli.run("flush")
     assert res.code == 1, res.both
     assert res.out.strip() == "sent 0, rejected 0, dropped 0, remaining 3"
@@ -125,10 +130,7 @@ def test_track_json_on_stdin_with_an_unusable_spool_reads_stdin_once(
 def test_track_to_a_read_only_spool_sends_nothing(
     cli: Cli, telemetry_server: TelemetryServer
 ) -> None:
-    cli.env.update(telemetry_server.env())
-    prefill(cli, telemetry_server.instance_id, 1)
-    cli.spool.chmod(0o444)
-    as_a_user(cli)
+    read_only_spool(cli, telemetry_server, 1)
     for flush in ((), ("--flush",)):
         res = cli.run("track", *flush, "--model", "ro", "--no-prices")
         assert res.code == 1, res.both
