@@ -133,10 +133,28 @@ def test_install_updates_an_entry_with_another_interpreter_in_place(cli: Cli, ol
     assert command == f"{shlex.quote(sys.executable)} -m mosaicstack_telemetry hook claude-code"
 
 
-def test_install_with_another_interpreter_keeps_the_users_options(cli: Cli) -> None:
+@pytest.mark.parametrize(
+    "env",
+    [
+        "",
+        "MOSAIC_TELEMETRY_SPOOL_PATH=/tmp/s.db ",
+        'A=\'x y\' B="\\"q" C= ',  # quoted values, an escaped quote, an empty one
+    ],
+)
+@pytest.mark.parametrize(
+    "old",
+    [
+        "python3 -m mosaicstack_telemetry hook claude-code",
+        "/opt/tools/bin/mosaic-telemetry hook claude-code",
+    ],
+)
+def test_install_with_another_interpreter_keeps_the_users_options(
+    cli: Cli, env: str, old: str
+) -> None:
+    # The variables set in front of the command and the options after it are the user's.
     path = cli.home / ".claude" / "settings.json"
     path.parent.mkdir(parents=True)
-    old = "python3 -m mosaicstack_telemetry hook claude-code --no-prices --task-type testing"
+    old = f"{env}{old} --no-prices --task-type testing"
     path.write_text(json.dumps({"hooks": {"Stop": [{"hooks": [{"type": "command",
                                                                "command": old}]}]}}))  # fmt: skip
     res = cli.run("hook", "install", "claude-code")
@@ -145,7 +163,7 @@ def test_install_with_another_interpreter_keeps_the_users_options(cli: Cli) -> N
     here = shlex.quote(sys.executable)
     assert (
         command
-        == f"{here} -m mosaicstack_telemetry hook claude-code --no-prices --task-type testing"
+        == f"{env}{here} -m mosaicstack_telemetry hook claude-code --no-prices --task-type testing"
     )
     assert "already installed:" in cli.run("hook", "install", "claude-code").out
 

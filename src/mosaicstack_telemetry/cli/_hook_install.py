@@ -5,7 +5,8 @@ so it works when the SDK lives in a virtual environment, where a bare `python3` 
 with "No module named mosaicstack_telemetry", silently. The settings file is merged, never
 replaced: every other key and hook is kept. An entry of ours that runs this interpreter is left
 as the user made it (options they added, such as `--no-prices`, stay), so running the command
-twice changes nothing; one with another interpreter gets this one, its options kept. The file
+twice changes nothing; one with another interpreter gets this one, its options and the
+variables set in front of it kept. The file
 is written atomically, through a symbolic link to its target (a dotfiles repository keeps its
 link); one that is not a JSON object is left untouched (exit 1).
 """
@@ -47,18 +48,24 @@ def settings_path(args: argparse.Namespace) -> Path:
     return Path(args.dir).expanduser() / ".claude" / name
 
 
+#: Leading `NAME=value` words (the value bare, '-quoted or "-quoted) set variables for the
+#: command alone: the user's, kept in front of the new command.
+_ASSIGNMENTS = re.compile(r"""\s*(?:[A-Za-z_]\w*=(?:'[^']*'|"(?:[^"\\]|\\.)*"|[^\s'"])*\s+)*""")
+
+
 def _updated(old: str, cmd: str) -> str | None:
     """`old`, an entry of ours, with `cmd` (this interpreter) in it; None when it runs this
-    interpreter already. What follows the hook's name in `old` (the user's options) is kept;
-    the example script's arguments are not ours to keep."""
+    interpreter already. The variables set in front of `old` and what follows the hook's name
+    (the user's options) are kept; the example script's arguments are not ours to keep."""
     found = re.search(re.escape(cmd) + r"(?=$|\s|;|&|\|)", old)
     if found:
         return None
+    env = found.group() if (found := _ASSIGNMENTS.match(old)) else ""
     for marker in _OURS[:2]:
         at = old.find(marker)
         if at >= 0:
-            return cmd + old[at + len(marker) :]
-    return cmd
+            return env + cmd + old[at + len(marker) :]
+    return env + cmd
 
 
 def merge(settings: dict[str, Any], cmd: str) -> tuple[str, str]:
