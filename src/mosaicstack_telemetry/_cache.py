@@ -11,7 +11,7 @@ from typing import Any
 # cache, and importing this module must not load them (a program that only tracks events never
 # uses them), while typing.get_type_hints() still resolves the annotations (loading them).
 import mosaicstack_telemetry
-from mosaicstack_telemetry._log import logger
+from mosaicstack_telemetry._log import ERROR, RateLimitedLog
 
 _Key = tuple[str, str, str, str]
 
@@ -33,15 +33,18 @@ def cache_key(query: mosaicstack_telemetry.PredictionQuery) -> _Key:
     return (_value(task_type), model, _value(provider), _value(complexity))
 
 
-def query_list(what: str, queries: object) -> list[Any]:
-    """`queries` as a list of `PredictionQuery`. Anything else (one query, dicts) is logged,
-    saying what was given, and nothing is fetched: a traceback about `len()` said neither."""
+def query_list(what: str, queries: object, log: RateLimitedLog) -> list[Any]:
+    """`queries` as a list of `PredictionQuery`. Anything else (one query, dicts) is logged
+    (rate-limited), saying what was given, and nothing is fetched: a traceback about `len()`
+    said neither."""
     if not queries:
         return []
     from mosaicstack_telemetry._predictionmodels import PredictionQuery
 
     if isinstance(queries, (PredictionQuery, str, bytes, dict)) or not hasattr(queries, "__iter__"):
-        logger.error(
+        log.log(
+            ERROR,
+            f"queries-{what}",
             "%s takes a list of PredictionQuery, not a %s; nothing was fetched",
             what,
             type(queries).__name__,
@@ -50,11 +53,14 @@ def query_list(what: str, queries: object) -> list[Any]:
     items = list(queries)
     wrong = {type(q).__name__ for q in items if not isinstance(q, PredictionQuery)}
     if wrong:
-        logger.error(
-            "%s takes PredictionQuery items, not %s (PredictionQuery(**d) makes one of a "
-            "dict); nothing was fetched",
+        hint = " (PredictionQuery(**d) makes one of a dict)" if "dict" in wrong else ""
+        log.log(
+            ERROR,
+            f"items-{what}",
+            "%s takes PredictionQuery items, not %s%s; nothing was fetched",
             what,
             ", ".join(sorted(wrong)),
+            hint,
         )
         return []
     return items

@@ -23,7 +23,7 @@ from mosaicstack_telemetry._cache import PredictionCache, query_list
 from mosaicstack_telemetry._config import TelemetryConfig, is_loopback
 from mosaicstack_telemetry._counters import Stats
 from mosaicstack_telemetry._intake import Intake
-from mosaicstack_telemetry._log import RateLimitedLog, enable_debug, logger
+from mosaicstack_telemetry._log import ERROR, RateLimitedLog, enable_debug, logger
 from mosaicstack_telemetry._models import TaskCompletionEvent
 from mosaicstack_telemetry._queue import EventQueue
 
@@ -164,7 +164,9 @@ class TelemetryClient:
     def _ready(self, what: str) -> Delivery | None:
         """The delivery, if the network may be used; logs why not when the config is invalid."""
         if self._enabled and not self._valid:
-            logger.error(
+            self._log.log(
+                ERROR,
+                f"skipped-{what}",
                 "Telemetry %s skipped: the config is invalid (see the warnings "
                 "logged when the client was created)",
                 what,
@@ -444,7 +446,7 @@ class TelemetryClient:
     ) -> None:
         """Fetch predictions (`POST /v1/predictions/batch`) into the cache; never raises."""
         try:
-            asked = query_list("refresh_predictions_sync()", queries)
+            asked = query_list("refresh_predictions_sync()", queries, self._log)
             delivery = self._ready("refresh_predictions_sync()") if asked else None
             if delivery is not None:
                 delivery.refresh(asked, self._cache)
@@ -456,7 +458,7 @@ class TelemetryClient:
     ) -> None:
         """Fetch predictions asynchronously into the cache; never raises."""
         try:
-            asked = query_list("refresh_predictions()", queries)
+            asked = query_list("refresh_predictions()", queries, self._log)
             delivery = self._ready("refresh_predictions()") if asked else None
             if delivery is not None:
                 await delivery.refresh_async(asked, self._cache)

@@ -125,7 +125,7 @@ class Delivery:
             request_timeout=float(self.config.request_timeout_seconds),
             retries=None if deadline is not None else int(self.config.max_retries),
             deadline=deadline,
-            splittable=events,
+            independent=not events,
             keep_unauthorized=events and self.source.spool is not None,
             fail_fast=fail_fast,
             rng=self._rng,
@@ -170,13 +170,14 @@ class Delivery:
 
         step = MAX_QUERIES_PER_BATCH
         chunks = [queries[i : i + step] for i in range(0, len(queries), step)]
-        source = PredictionSource(chunks, cache, self.source._log)
+        source = PredictionSource(chunks, cache, self.source._log, self.url)
         return self.planner(None, source=source), source
 
     def refresh(self, queries: Sequence[PredictionQuery], cache: PredictionCache) -> None:
         """Fetch predictions into `cache`, chunk by chunk, each under the retry policy."""
         planner, source = self._prediction_source(queries, cache)
         flush_blocking(planner, source, self.wire, Mailbox(), self.workers)
+        source.report()
 
     async def refresh_async(
         self, queries: Sequence[PredictionQuery], cache: PredictionCache
@@ -185,6 +186,7 @@ class Delivery:
 
         planner, source = self._prediction_source(queries, cache)
         await flush_async(planner, source, self.wire, AsyncMailbox(asyncio.get_running_loop()))
+        source.report()
 
     def finish(self, mailbox: Mailbox, deadline: float) -> None:
         """The final flush of `stop()` and of exit: send until empty or `deadline`, close the

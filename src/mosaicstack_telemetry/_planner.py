@@ -24,7 +24,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from mosaicstack_telemetry._retry import Action, backoff, decide, parse_retry_after, scaled
+from mosaicstack_telemetry._retry import (
+    Action,
+    Step,
+    backoff,
+    decide,
+    parse_retry_after,
+    scaled,
+)
 from mosaicstack_telemetry._wire import Answer, WireError
 
 AUTH_FAILURES = frozenset({"http_401", "http_403"})
@@ -140,7 +147,10 @@ class Policy:
     request_timeout: float
     retries: int | None
     deadline: float | None = None
-    splittable: bool = True  # 413 splits a batch in half (events); else it is dropped
+    #: Each job stands alone (a refresh's chunks of queries): one the server keeps failing
+    #: gives up alone, and the flush goes on with the others (each starts its own retry
+    #: cycle). One that never reached the server ends the flush: the others would not either.
+    independent: bool = False
     keep_unauthorized: bool = False  # 401/403 batches stay in the source (a spool)
     fail_fast: bool = False  # end at the first failure that retrying cannot fix now
     rng: random.Random = field(default_factory=random.Random)
@@ -200,9 +210,13 @@ class Planner:
         self._inflight.discard(job)
         self._starved = False
         policy, flow = self.policy, self.flow
-        size = len(job.items) if policy.splittable else 1
         step = decide(
-            answer.status, answer.retry_after, job.attempt, self._retries(), size, policy.rng
+            answer.status,
+            answer.retry_after,
+            job.attempt,
+            self._retries(),
+            len(job.items),
+            policy.rng,
         )
         if step.action is Action.DONE:
             flow.grow()
@@ -230,7 +244,7 @@ class Planner:
             told = parse_retry_after(answer.retry_after)
             everyone = told is not None or answer.status == 429 or int(flow.window) <= 1
             error = f"HTTP {answer.status}"
-            self._failed(job, step.action, step.reason, step.wait, error, now, everyone, told)
+            self._failed(job, step, error, now, everyone, told, answered=True)
 
     def failed(self, job: Job, error: WireError, now: float) -> None:
         self._inflight.discard(job)
@@ -243,18 +257,18 @@ class Planner:
             self._end("hopeless")
             return
         everyone = int(self.flow.window) <= 1
-        self._failed(job, step.action, step.reason, step.wait, str(error), now, everyone)
+        self._failed(job, step, str(error), now, everyone)
 
     def _failed(
         self,
         job: Job,
-        action: Action,
-        reason: str,
-        wait: float,
+        step: Step,
         error: str,
         now: float,
         everyone: bool,
         told: float | None = None,
+        *,
+        answered: bool = False,
     ) -> None:
         """A failed attempt: retry the job after its own backoff (`wait`), or give up on this
         flush. When the server is struggling (it said when to come back, it rate limits, or
@@ -263,19 +277,23 @@ class Planner:
         down sees what one request at a time with its backoff would send."""
         flow = self.flow
         self.failures += 1
-        retry = action is Action.RETRY and self._ending is None
-        self._out.append(Settle(job, "failed", reason, error=error, retry=retry))
+        retry = step.action is Action.RETRY and self._ending is None
+        self._out.append(Settle(job, "failed", step.reason, error=error, retry=retry))
         if retry:
             job.attempt += 1
             if everyone:
                 pause = told if told is not None else backoff(self.failures - 1, self.policy.rng)
                 flow.pause(now + scaled(pause))
             else:
-                job.not_before = now + scaled(wait)
+                job.not_before = now + scaled(step.wait)
             bisect.insort(self._pending, job, key=_key)
             return
-        self._out.append(Settle(job, "back", reason))
-        if self._ending is None:
+        self._out.append(Settle(job, "back", step.reason))
+        if self._ending is not None:
+            return
+        if self.policy.independent and answered:
+            self.failures = 0  # the next job starts its own retry cycle
+        else:
             self._end("gave_up")
 
     def _retries(self) -> int:

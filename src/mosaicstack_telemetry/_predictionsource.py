@@ -10,21 +10,32 @@ from mosaicstack_telemetry._answers import read_predictions_verdict
 from mosaicstack_telemetry._cache import PredictionCache
 from mosaicstack_telemetry._log import ERROR, WARNING, RateLimitedLog
 from mosaicstack_telemetry._planner import Settle
-from mosaicstack_telemetry._sources import answer_detail, log_unreadable
-from mosaicstack_telemetry._wire import PREDICTIONS, Request
+from mosaicstack_telemetry._sources import log_unreadable, refused
+from mosaicstack_telemetry._wire import PREDICTIONS, Answer, Request
 
 if TYPE_CHECKING:
     from mosaicstack_telemetry._predictionmodels import PredictionQuery
 
 
 class PredictionSource:
-    """The queries of one `refresh_predictions*` call, in chunks; answers go to the cache."""
+    """The queries of one `refresh_predictions*` call, in chunks; answers go to the cache.
+
+    What could not be fetched is tallied as the chunks settle and said in one line when the
+    call ends (`report`): how many queries, from where, and the last reason.
+    """
 
     def __init__(
-        self, chunks: list[Sequence[PredictionQuery]], cache: PredictionCache, log: RateLimitedLog
+        self,
+        chunks: list[Sequence[PredictionQuery]],
+        cache: PredictionCache,
+        log: RateLimitedLog,
+        url: str,
     ) -> None:
         self._chunks = chunks
-        self._cache, self._log = cache, log
+        self._cache, self._log, self._url = cache, log, url
+        self._asked = sum(len(chunk) for chunk in chunks)
+        self._missed = 0  # queries whose answer was not cached
+        self._why = ""  # the last reason
 
     def take(self, count: int, whole: bool) -> list[Any]:
         return list(self._chunks.pop(0)) if self._chunks else []
@@ -34,34 +45,51 @@ class PredictionSource:
         return Request(PREDICTIONS, body, len(items))
 
     def settle(self, settle: Settle) -> None:
-        queries = settle.job.items
-        if settle.how == "delivered" and settle.answer is not None:
-            answer = settle.answer
-            verdict = read_predictions_verdict(answer.data, len(queries), reason=answer.problem)
-            log_unreadable(answer, verdict.reason)
-            if not verdict.readable:
-                self._log.log(
-                    ERROR,
-                    "bad-predictions",
-                    "Some of the server's predictions could not be read; the cache keeps its "
-                    "old entries for those",
-                )
-            for confidence in verdict.unknown_confidences:
-                self._log.log(
-                    WARNING,
-                    f"confidence-{confidence}",
-                    "The server answered the confidence %r, which this SDK does not know; "
-                    "it is kept as sent and ranks as low",
-                    confidence,
-                )
-            for query, response in zip(queries, verdict.results, strict=True):
-                if response is not None:
-                    self._cache.put(query, response)
-        elif settle.how in ("dropped", "back", "kept"):
+        queries, how = settle.job.items, settle.how
+        if how == "delivered" and settle.answer is not None:
+            self._delivered(settle.answer, queries)
+        elif how == "failed":
+            self._why = settle.error or settle.reason
+        elif how == "dropped":
+            self._missed += len(queries)
+            self._why = refused(settle)
+            if settle.reason == "http_413":
+                self._why += ": one query is larger than the server accepts"
+        elif how in ("back", "kept"):
+            self._missed += len(queries)
+
+    def _delivered(self, answer: Answer, queries: list[Any]) -> None:
+        verdict = read_predictions_verdict(answer.data, len(queries), reason=answer.problem)
+        log_unreadable(answer, verdict.reason)
+        if not verdict.readable:
+            self._missed += sum(response is None for response in verdict.results)
+            self._why = f"the answer could not be read: {verdict.reason}"
+        for confidence in verdict.unknown_confidences:
             self._log.log(
-                ERROR,
-                f"predictions-{settle.reason}",
-                "Could not fetch predictions (%s%s); the cache keeps its old entries",
-                settle.reason,
-                answer_detail(settle),
+                WARNING,
+                f"confidence-{confidence}",
+                "The server answered the confidence %r, which this SDK does not know; "
+                "it is kept as sent and ranks as low",
+                confidence,
             )
+        for query, response in zip(queries, verdict.results, strict=True):
+            if response is not None:
+                self._cache.put(query, response)
+
+    def report(self) -> None:
+        """Once the call is over: what was not fetched, from where, and why (rate-limited)."""
+        untried = sum(len(chunk) for chunk in self._chunks)
+        missed = self._missed + untried
+        if not missed:
+            return
+        self._log.log(
+            ERROR,
+            "predictions",
+            "Could not fetch predictions for %d of %d queries from %s (%s%s); the cache keeps "
+            "its old entries for them",
+            missed,
+            self._asked,
+            self._url,
+            self._why or "no reason was given",
+            f"; {untried} were not tried once the server could not be reached" if untried else "",
+        )

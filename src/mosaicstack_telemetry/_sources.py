@@ -186,7 +186,7 @@ class EventSource:
             self._back(items)
         elif how == "kept":
             self._back(items, count=False)
-            self.stats.error(_answered(settle))
+            self.stats.error(refused(settle))
             self._log.log(
                 ERROR,
                 settle.reason,
@@ -199,7 +199,7 @@ class EventSource:
         else:  # dropped
             self._finish(items)
             self.stats.drop(settle.reason, len(items))
-            self.stats.error(_answered(settle))
+            self.stats.error(refused(settle))
             self._log.log(
                 ERROR,
                 settle.reason,
@@ -324,7 +324,7 @@ def answer_detail(settle: Settle) -> str:
     return f" ({text})" if text else ""
 
 
-def _answered(settle: Settle) -> str:
+def refused(settle: Settle) -> str:
     """`last_error` for a batch the server refused for good (kept or dropped): its status and
     the start of its body, e.g. `HTTP 403: {"detail":"unknown API key"}`."""
     answer = settle.answer

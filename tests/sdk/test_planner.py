@@ -44,6 +44,7 @@ class Harness:
         )
         self.settled: list[Settle] = []
         self.sent: list[Job] = []
+        self.returns = True  # what goes back is taken again (the event queue); else it is not
 
     def step(self) -> Send | Wait | Done:
         """Run the planner until it sends, waits or is done; takes and settles on the way."""
@@ -57,7 +58,7 @@ class Harness:
                     self.planner.taken(taken)
             elif isinstance(action, Settle):
                 self.settled.append(action)
-                if action.how in ("back", "kept"):
+                if action.how in ("back", "kept") and self.returns:
                     self.source = action.job.items + self.source
             else:
                 if isinstance(action, Send):
@@ -271,6 +272,29 @@ def test_retries_exhausted_end_the_flush_and_everything_goes_back_in_order() -> 
     h.planner.answered(job, Answer(503), h.now)
     assert h.step() == Done("gave_up")
     assert h.source == list(range(30))  # nothing lost, nothing reordered
+
+
+def test_independent_jobs_give_up_alone_unless_the_server_cannot_be_reached() -> None:
+    # A refresh's chunks of queries: one the server keeps failing costs only itself.
+    h = Harness(30, retries=1, limit=1, independent=True)
+    h.returns = False
+    (first,) = h.sends()
+    h.planner.answered(first, Answer(500), h.now)
+    h.now = h.flow.resume_at
+    assert h.sends() == [first]
+    h.planner.answered(first, Answer(500), h.now)
+    (second,) = h.sends()  # the next chunk, at once: its own retry cycle
+    assert (second.items, h.how("back"), h.planner.failures) == (
+        list(range(10, 20)),
+        [first.items],
+        0,
+    )
+    h.planner.failed(second, WireError("connect", "ConnectError"), h.now)
+    h.now = h.flow.resume_at
+    assert h.sends() == [second]
+    h.planner.failed(second, WireError("connect", "ConnectError"), h.now)
+    assert h.step() == Done("gave_up")  # the server cannot be reached: the rest is not tried
+    assert h.source == list(range(20, 30))
 
 
 def test_a_deadline_ends_the_flush_only_after_the_requests_in_flight() -> None:
