@@ -89,8 +89,10 @@ class Delivery:
         return make_dry_run_wire(self.url, warm_up) if self.config.dry_run else self.wire
 
     def close(self) -> None:
+        """Close the sync pool and the spool; a later request or flush reopens them. The wire
+        stays: an event loop of another thread may still use, and later close, its own pool."""
         with self._lock:
-            wire, self._wire = self._wire, None
+            wire = self._wire
         if wire is not None:
             wire.close()
         self.source.close()

@@ -78,7 +78,8 @@ class HttpWire:
     """Sync and async HTTP for one `TelemetryClient`, on the generated client.
 
     The sync pool serves every thread; an async pool belongs to the event loop that created it
-    and is replaced, never reused, when called from another loop.
+    and serves only that loop, which closes it with `aclose()`. Several loops (one per thread)
+    each keep their own; the pool of a loop that closed without `aclose()` is dropped.
     """
 
     def __init__(self, config: TelemetryConfig) -> None:
@@ -87,8 +88,7 @@ class HttpWire:
         self._timeout = float(config.request_timeout_seconds)
         self._lock = threading.Lock()
         self._sync: Any = None
-        self._async: Any = None
-        self._async_loop: asyncio.AbstractEventLoop | None = None
+        self._async: dict[asyncio.AbstractEventLoop, Any] = {}
         events_api, predictions_api, self._client_cls = _generated()
         # Method and path of each operation, taken from the generated code once.
         self._routes = {
@@ -147,11 +147,13 @@ class HttpWire:
 
         loop = asyncio.get_running_loop()
         with self._lock:
-            if self._async is None or self._async_loop is not loop:
-                # A pool of another (maybe closed) loop cannot be used here; it is dropped.
-                self._async = self._new_client(sync=False)
-                self._async_loop = loop
-            return self._async
+            pools = self._async
+            client = pools.get(loop)
+            if client is None:
+                for closed in [other for other in pools if other.is_closed()]:
+                    del pools[closed]  # its sockets can no longer be closed cleanly
+                client = pools[loop] = self._new_client(sync=False)
+            return client
 
     async def send_async(self, request: Request, budget: Budget) -> Answer:
         """`send` for an event loop: the request runs as a task, cancelled when its budget
@@ -212,13 +214,12 @@ class HttpWire:
             client.get_httpx_client().close()
 
     async def aclose(self) -> None:
-        """Close the async pool if it belongs to the running loop (else just forget it)."""
+        """Close the running loop's async pool; other loops' pools are theirs to close."""
         import asyncio
 
         with self._lock:
-            client, loop = self._async, self._async_loop
-            self._async = self._async_loop = None
-        if client is not None and loop is asyncio.get_running_loop():
+            client = self._async.pop(asyncio.get_running_loop(), None)
+        if client is not None:
             await client.get_async_httpx_client().aclose()
 
 

@@ -188,11 +188,13 @@ def test_close_releases_the_pool_of_a_client_that_only_fetched_predictions(
 ) -> None:
     client = TelemetryClient(make_config(server.url))
     client.refresh_predictions_sync([QUERY])
-    assert client._delivery is not None
-    assert client._delivery._wire is not None
+    wire: Any = client._delivery._wire  # type: ignore[union-attr]
+    pool = wire._sync.get_httpx_client()
     client.close()
-    assert client._delivery._wire is None
+    assert pool.is_closed
+    assert wire._sync is None
     client.refresh_predictions_sync([QUERY])  # a later request reopens what it needs
+    assert len(server.seen) == 2
     client.close()
 
 
@@ -200,10 +202,58 @@ async def test_aclose_releases_the_loops_pool_too(server: ScriptedServer) -> Non
     client = TelemetryClient(make_config(server.url))
     await client.refresh_predictions([QUERY])
     wire: Any = client._delivery._wire  # type: ignore[union-attr]
-    assert wire._async is not None
+    (pool,) = [p.get_async_httpx_client() for p in wire._async.values()]
     await client.aclose()
-    assert wire._async is None
-    assert client._delivery._wire is None  # type: ignore[union-attr]
+    assert pool.is_closed
+    assert not wire._async
+
+
+def test_each_loop_keeps_its_own_pool_and_aclose_closes_it(
+    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two threads, each with its own event loop, refreshing in turn, then each aclose()s as
+    # the docs say: every pool opened is closed (a pool replaced by the other loop's leaked).
+    import asyncio
+    import threading
+
+    from mosaicstack_telemetry._transport import HttpWire
+
+    made: list[Any] = []
+    new_client = HttpWire._new_client
+
+    def recording(self: HttpWire, sync: bool = True) -> Any:
+        client = new_client(self, sync)
+        if not sync:
+            made.append(client.get_async_httpx_client())
+        return client
+
+    monkeypatch.setattr(HttpWire, "_new_client", recording)
+    client = TelemetryClient(make_config(server.url))
+    turns = [threading.Semaphore(1), threading.Semaphore(0)]
+    failures: list[BaseException] = []
+
+    def worker(me: int) -> None:
+        async def main() -> None:
+            for _ in range(3):
+                turns[me].acquire(timeout=30)  # the other loop waits its turn
+                await client.refresh_predictions([QUERY])
+                turns[1 - me].release()
+            await client.aclose()
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # pragma: no cover  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    assert len(server.seen) == 6
+    assert len(made) == 2  # one pool per loop, kept across its turns
+    assert all(pool.is_closed for pool in made)
 
 
 def test_close_moves_queued_events_into_the_spool(server: ScriptedServer, tmp_path: Any) -> None:

@@ -107,9 +107,12 @@ def test_stop_closes_the_pool_and_a_later_start_opens_a_new_one(server: Scripted
     client = TelemetryClient(make_config(server.url))
     client.start()
     client.track(make_event())
+    client.flush()
+    wire: Any = client._delivery._wire  # type: ignore[union-attr]
+    pool = wire._sync.get_httpx_client()
     client.stop()
-    assert client._delivery is not None
-    assert client._delivery._wire is None  # closed and forgotten
+    assert pool.is_closed
+    assert wire._sync is None  # a later request opens a new one
     client.start()
     client.track(make_event())
     client.stop()
