@@ -32,7 +32,7 @@ from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._retry import BACKOFF_CAP
 from mosaicstack_telemetry._sources import EventSource, warm_up
 from mosaicstack_telemetry._spool import Spool
-from mosaicstack_telemetry._wire import Wire, make_dry_run_wire, make_wire
+from mosaicstack_telemetry._wire import Wire, make_dry_run_wire, make_wire, override
 
 if TYPE_CHECKING:
     from mosaicstack_telemetry._drivers import Source
@@ -52,6 +52,9 @@ class Delivery:
         self.workers = Workers()
         self._lock = threading.Lock()
         self._wire: Wire | None = None
+        #: A client made while a `captured_telemetry` test runs stays captured for good: its
+        #: events must never reach a real server, not even at exit, after the test.
+        self._captured = override()
         self._rng = random.Random()  # noqa: S311  # jitter, not cryptography
 
     @classmethod
@@ -77,7 +80,12 @@ class Delivery:
 
     @property
     def wire(self) -> Wire:
-        """The HTTP wire, made on first use (httpx and the generated client load then)."""
+        """The HTTP wire, made on first use (httpx and the generated client load then); the
+        test's in-memory wire while a `captured_telemetry` test runs, whenever the client was
+        made, and for good for a client made during one."""
+        test_wire = override() or self._captured
+        if test_wire is not None:
+            return test_wire(self.config)
         with self._lock:
             if self._wire is None:
                 self._wire = make_wire(self.config, warm_up)

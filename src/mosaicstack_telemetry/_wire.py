@@ -117,6 +117,11 @@ class DryRunWire:
 _override: Callable[[TelemetryConfig], Wire] | None = None
 
 
+def override() -> Callable[[TelemetryConfig], Wire] | None:
+    """The test wire's factory while a `captured_telemetry` test runs, else None."""
+    return _override
+
+
 #: Held while a thread does a first flush's one-time work: loading the HTTP stack (httpx, the
 #: generated client, the connection pool and CA bundle: about 0.2 s, on the sender's thread)
 #: and pydantic-core's first serialization. A fork waits for it: a child forked in the middle
@@ -130,11 +135,9 @@ FORK_WAIT_SECONDS = 5.0
 
 
 def make_wire(config: TelemetryConfig, warm_up: Callable[[], None]) -> Wire:
-    """The HTTP wire for `config` (or the test override). httpx loads here, on first use,
-    with everything its requests would load later on other threads, and `warm_up` runs: the
-    rest of a first flush's one-time work (see `_loading`)."""
-    if _override is not None:
-        return _override(config)
+    """The HTTP wire for `config`. httpx loads here, on first use, with everything its
+    requests would load later on other threads, and `warm_up` runs: the rest of a first
+    flush's one-time work (see `_loading`)."""
     hook_forks()
     with _loading:
         from mosaicstack_telemetry._transport import HttpWire

@@ -3,11 +3,25 @@ plugin loaded by its `pytest11` entry point (no conftest, no `-p`)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
 
 import pytest
+
+# Loaded here, before any test: `pytester` removes the modules a test imported when it ends,
+# and a later inline run that imports them again gets a second copy of some classes (track()
+# then refused "a TaskCompletionEvent, not TaskCompletionEvent", and PyYAML's C loader the
+# contract). Run alone, this file failed so; within the whole suite, earlier tests had loaded
+# them.
+from tests.sdk.conftest import API_KEY, INSTANCE_ID, ScriptedServer, make_event
+
+from mosaicstack_telemetry._spool import Spool
+
+with contextlib.suppress(ImportError):  # the server extra
+    import yaml  # noqa: F401
+
 
 INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
 
@@ -117,10 +131,6 @@ def test_failure_message_lists_what_was_tracked(captured_telemetry):
 
 def test_captured_telemetry(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """In a subprocess: a fresh pytest that finds the plugin through its entry point alone."""
-    from tests.sdk.conftest import make_event
-
-    from mosaicstack_telemetry._spool import Spool
-
     pytester.makeini(INI)
     pytester.makepyfile(test_capture=CAPTURE_TESTS)
     # The CI's kill switch is on: the fixture lifts it for its own tests.
@@ -143,6 +153,60 @@ def test_captured_telemetry(pytester: pytest.Pytester, monkeypatch: pytest.Monke
             "*task_type=testing model='other-model' provider=unknown outcome=failure*",
         ]
     )
+
+
+LEAK_TESTS = """
+import os
+
+from mosaicstack_telemetry import EventBuilder, TelemetryClient, TelemetryConfig
+
+# The code under test talks to a real server; here, the outer test's local server.
+CONFIG = TelemetryConfig(server_url=os.environ["REAL_URL"], api_key=os.environ["REAL_KEY"],
+                         instance_id=os.environ["REAL_INSTANCE"])
+EARLY = TelemetryClient(CONFIG)  # an app-global client, made at import, before any test
+EARLY.start()
+
+
+def track(client, model):
+    client.track(EventBuilder(CONFIG.instance_id).model(model).build())
+
+
+def test_a_client_made_before_the_test(captured_telemetry):
+    track(EARLY, "early")
+    EARLY.flush()
+    assert [e.model for e in captured_telemetry.delivered] == ["early"]
+
+
+def test_a_client_the_test_never_stops(captured_telemetry):
+    track(TelemetryClient(CONFIG), "never-stopped")  # its sender is the exit flush's
+    captured_telemetry.assert_tracked(1, model="never-stopped")
+
+
+def test_a_started_client_the_test_never_stops(captured_telemetry):
+    client = TelemetryClient(CONFIG)
+    client.start()
+    track(client, "started")
+    captured_telemetry.assert_tracked(1, model="started")
+"""
+
+
+def test_captured_events_never_reach_a_real_server_after_the_test(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A client made in a captured test and never stopped was sent through a real wire at
+    # pytest's exit, once the fixture had put the real one back.
+    pytester.makeini(INI)
+    pytester.makepyfile(test_leak=LEAK_TESTS)
+    server = ScriptedServer()  # accepts anything: what reaches it leaked
+    try:
+        monkeypatch.setenv("REAL_URL", server.url)
+        monkeypatch.setenv("REAL_KEY", API_KEY)
+        monkeypatch.setenv("REAL_INSTANCE", INSTANCE_ID)
+        result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", timeout=120)
+        result.assert_outcomes(passed=3)
+        assert server.seen == []
+    finally:
+        server.close()
 
 
 SERVER_TESTS = """
