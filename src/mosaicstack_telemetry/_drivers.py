@@ -207,25 +207,39 @@ class Workers:
             claimed = self._free > 0
             if claimed:
                 self._free -= 1
-        self._tasks.put(task)
-        if not claimed:
-            name = "mosaicstack-telemetry-request"
-            threading.Thread(target=self._work, name=name, daemon=True).start()
+        if claimed:
+            self._tasks.put(task)
+            return
+        name = "mosaicstack-telemetry-request"
+        try:
+            threading.Thread(target=self._work, args=(task,), name=name, daemon=True).start()
+        except RuntimeError:
+            # No thread can be started: Python 3.12.0-3.12.1 refuse once the interpreter shuts
+            # down (the exit flush), or a thread limit was reached. The request runs here,
+            # within its budget: one at a time, but sent. (Ctrl-C meanwhile ends the flush as
+            # it would while waiting for a worker's answer.)
+            task()
 
-    def _work(self) -> None:
+    def _work(self, task: Callable[[], None]) -> None:
         while True:
-            try:
-                task = self._tasks.get(timeout=WORKER_IDLE_SECONDS)
-            except queue.Empty:
-                with self._lock:
-                    if self._free > 0 and self._tasks.empty():
-                        self._free -= 1
-                        return
-                continue  # a submit claimed this worker and is about to hand it a task
-            with contextlib.suppress(BaseException):  # a task posts its own outcome
-                task()
+            _run(task)
             with self._lock:
                 self._free += 1
+            while True:
+                try:
+                    task = self._tasks.get(timeout=WORKER_IDLE_SECONDS)
+                    break
+                except queue.Empty:
+                    with self._lock:
+                        if self._free > 0 and self._tasks.empty():
+                            self._free -= 1
+                            return
+                    # else a submit claimed this worker and is about to hand it a task
+
+
+def _run(task: Callable[[], None]) -> None:
+    with contextlib.suppress(BaseException):  # a task posts its own outcome
+        task()
 
 
 def flush_blocking(

@@ -228,3 +228,36 @@ def test_events_in_flight_when_the_loop_was_closed_go_at_exit(
         if not dropped:
             final = stats_of(child.report("final"))
             assert (final.in_flight, final.queued, final.sent + final.duplicate) == (0, 0, 3)
+
+
+@pytest.mark.parametrize("started", [False, True], ids=["never-started", "started"])
+def test_the_exit_flush_sends_when_no_thread_can_be_started(
+    server: LocalServer, tmp_path: Path, started: bool
+) -> None:
+    """Python 3.12.0 and 3.12.1 refuse to start a thread once the interpreter shuts down
+    (`RuntimeError: can't create new thread at interpreter shutdown`), and the exit flush ran
+    each request on a new worker thread: it failed with a traceback and lost every event. A
+    worker that cannot be started now means the request runs on the flushing thread. Here the
+    refusal is made by hand, by an exit handler that runs before the SDK's, on any Python."""
+    child = run_child(
+        tmp_path,
+        """
+        import atexit, threading
+
+        def refuse(self):
+            raise RuntimeError("can't create new thread at interpreter shutdown")
+
+        client = lc.make_client()
+        if lc.PARAMS["started"]:
+            client.start()
+        lc.track(client, 3)
+        atexit.register(lambda: setattr(threading.Thread, "start", refuse))
+        """,
+        config_for(server),
+        params={"started": started},
+    )
+    assert child.returncode == 0, child.describe()
+    assert_clean(child, server.key)
+    tracked = [i for final in child.finals().values() for i in final["tracked"]]
+    assert len(tracked) == 3, child.describe()
+    assert server.deliveries(tracked) == dict.fromkeys(tracked, 1), child.describe()

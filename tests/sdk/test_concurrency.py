@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import Counter
+
+import pytest
 
 from mosaicstack_telemetry import EventQueue, TelemetryClient
 
@@ -185,3 +188,41 @@ async def test_track_from_worker_threads_wakes_the_async_task(server: ScriptedSe
     stats = client.stats()
     assert stats.sent == 200
     assert accounted(stats) == 200, stats
+
+
+def test_request_workers_are_reused_and_end_when_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mosaicstack_telemetry import _drivers
+
+    monkeypatch.setattr(_drivers, "WORKER_IDLE_SECONDS", 0.2)
+    workers = _drivers.Workers()
+    ran: list[threading.Thread] = []
+    done = threading.Event()
+
+    def task() -> None:
+        ran.append(threading.current_thread())
+        done.set()
+
+    for _ in range(2):
+        done.clear()
+        workers.submit(task)
+        assert done.wait(10)
+        time.sleep(0.05)  # the worker is idle again
+    assert ran[0] is ran[1]
+    assert ran[0] is not threading.current_thread()
+    ran[0].join(10)  # idle for longer than WORKER_IDLE_SECONDS: it ends
+    assert not ran[0].is_alive()
+
+
+def test_a_request_runs_on_the_flushing_thread_when_no_worker_can_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As at interpreter shutdown on Python 3.12.0-3.12.1 (see tests/lifecycle/test_endings.py).
+    from mosaicstack_telemetry import _drivers
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    ran: list[threading.Thread] = []
+    _drivers.Workers().submit(lambda: ran.append(threading.current_thread()))
+    assert ran == [threading.current_thread()]
