@@ -205,8 +205,8 @@ class Delivery:
         try:
             mailbox.finish_by(deadline)
             done = self.flush(mailbox, deadline)
-        except Exception:
-            logger.exception("The telemetry final flush failed")
+        except Exception as exc:
+            self.failed(exc, "The telemetry final flush failed")
         if not mailbox.defer_report:
             self.report_left(done, exiting=mailbox.exiting)
         try:
@@ -220,14 +220,22 @@ class Delivery:
         try:
             mailbox.finish_by(deadline)
             done = await self.flush_async(mailbox, deadline)
-        except Exception:
-            logger.exception("The telemetry final flush failed")
+        except Exception as exc:
+            self.failed(exc, "The telemetry final flush failed")
         if not mailbox.defer_report:
             self.report_left(done, exiting=mailbox.exiting)
         try:
             await self.aclose()
         except Exception:
             logger.exception("Closing the telemetry client failed")
+
+    def failed(self, exc: Exception, message: str) -> None:
+        """A flush failed unexpectedly: counted (`internal_errors`, `last_error`) and logged
+        with its traceback; it gave back what it held."""
+        stats = self.source.stats
+        stats.error(f"{type(exc).__name__}: {exc}")
+        stats.add("internal_errors")
+        logger.exception(message)
 
     def report_left(self, done: Done | None, *, exiting: bool) -> None:
         """One WARNING when events are left: how many, why, where, and what becomes of them."""

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from mosaicstack_telemetry._delivery import Delivery
 from mosaicstack_telemetry._drivers import AsyncMailbox, Mailbox
-from mosaicstack_telemetry._log import logger
 from mosaicstack_telemetry._wire import hook_forks
 
 if TYPE_CHECKING:
@@ -55,13 +54,8 @@ def _spooling_only(delivery: Delivery) -> bool:
     return source.spooled() < delivery.batch_size
 
 
-def _failed_flush(exc: Exception, delivery: Delivery) -> None:
-    """An unexpected exception in one flush: logged with its traceback, counted, and the
-    runner carries on (the flush gave back what it held)."""
-    stats = delivery.source.stats
-    stats.error(f"{type(exc).__name__}: {exc}")
-    stats.add("internal_errors")
-    logger.exception("The telemetry sender failed a flush; it carries on")
+#: An unexpected exception in one of the sender's flushes: the sender carries on.
+_CARRIES_ON = "The telemetry sender failed a flush; it carries on"
 
 
 class ThreadRunner:
@@ -120,7 +114,7 @@ class ThreadRunner:
             try:
                 healthy = delivery.flush(mailbox, None).complete
             except Exception as exc:
-                _failed_flush(exc, delivery)
+                delivery.failed(exc, _CARRIES_ON)
                 healthy = False
         assert mailbox.deadline is not None
         delivery.finish(mailbox, mailbox.deadline)
@@ -232,7 +226,7 @@ class TaskRunner:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    _failed_flush(exc, delivery)
+                    delivery.failed(exc, _CARRIES_ON)
                     healthy = False
             assert mailbox.deadline is not None
             await delivery.finish_async(mailbox, mailbox.deadline)

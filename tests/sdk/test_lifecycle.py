@@ -530,6 +530,40 @@ def test_stop_async_from_another_loop_lets_the_task_finish_in_its_own(
     loop.close()
 
 
+@pytest.mark.parametrize("mode", ["thread", "asyncio"])
+async def test_a_final_flush_that_fails_is_counted_and_says_why(
+    server: ScriptedServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    mode: str,
+) -> None:
+    # It was logged only: internal_errors stayed 0, last_error None, and the warning blamed
+    # "the deadline" for a flush that had failed at once.
+    client = TelemetryClient(make_config(server.url))
+    assert client._delivery is not None
+    source = client._delivery.source
+
+    def broken(count: int, whole: bool) -> list[Any]:
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(source, "take", broken)
+    client.track(make_event())
+    with caplog.at_level(logging.WARNING, logger="mosaicstack_telemetry"):
+        if mode == "thread":
+            client.stop()
+        else:
+            await client.start_async()
+            await client.stop_async()
+    stats = client.stats()
+    assert (stats.internal_errors, stats.last_error, stats.queued) == (
+        1,
+        "RuntimeError: injected",
+        1,
+    )
+    assert "The telemetry final flush failed" in caplog.text
+    assert "(last error: RuntimeError: injected); they stay queued" in caplog.text
+
+
 async def test_an_unexpected_error_in_a_flush_is_counted_and_the_task_carries_on(
     server: ScriptedServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
