@@ -138,10 +138,13 @@ def test_cli_refuses_a_bad_key(capsys: pytest.CaptureFixture[str]) -> None:
     assert "must be a UUID, not 'not-an-instance'" in capsys.readouterr().err
 
 
-def _start_cli(*args: str) -> tuple[subprocess.Popen[str], str]:
+def _start_cli(*args: str, dev: bool = False) -> tuple[subprocess.Popen[str], str]:
+    """`python -m mosaicstack_telemetry.server`, with `dev`: in development mode (`-X dev`,
+    every warning shown, a ResourceWarning for an unclosed database)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    flags = ["-X", "dev"] if dev else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mosaicstack_telemetry.server", "--port", "0", *args],
+        [sys.executable, *flags, "-m", "mosaicstack_telemetry.server", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -250,3 +253,26 @@ def test_deliveries_count_each_event_id_per_authenticated_request(srv: Any) -> N
     httpx.post(srv.url + EVENTS, json={"events": [second]})  # 401: not a delivery
     assert srv.deliveries() == {first["event_id"]: 2, second["event_id"]: 1}
     assert srv.event_count() == 2
+
+
+def test_ctrl_c_ends_the_server_quietly(tmp_path: Path) -> None:
+    # uvicorn passes Ctrl-C on once it has shut down: the server printed a KeyboardInterrupt
+    # traceback and died by the signal; its database was left unclosed.
+    import signal
+
+    db = tmp_path / "events.sqlite3"
+    proc, url = _start_cli("--key", f"{KEY}:{INSTANCE}", "--db", str(db), dev=True)
+    deadline = time.monotonic() + 10
+    while True:  # bounded: serving, so uvicorn's own Ctrl-C handling is in place
+        try:
+            assert httpx.get(url + "/healthz").status_code == 200
+            break
+        except httpx.TransportError:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130, output
+    assert "Traceback" not in output
+    assert "ResourceWarning" not in output
+    assert "Shutting down" in output

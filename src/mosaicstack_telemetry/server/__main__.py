@@ -136,7 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     def ready(url: str) -> None:
         print(f"serving on {url}" if fresh is None else announce(url, *fresh), flush=True)
 
-    run_module.serve_forever(app, args.host, args.port, args.log_level, ready=ready)
+    try:
+        run_module.serve_forever(app, args.host, args.port, args.log_level, ready=ready)
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn has shut down and said so; no traceback
+        return 130
     return 0
 
 

@@ -232,7 +232,8 @@ def serve_forever(
     app: Starlette, host: str, port: int, log_level: str = "info", ready: Any = None
 ) -> None:
     """Run in the foreground with uvicorn's signal handling (the CLI). Says where the live
-    page is, and warns on stderr when the server listens beyond loopback."""
+    page is, and warns on stderr when the server listens beyond loopback. Ctrl-C ends it
+    gracefully and then raises `KeyboardInterrupt` (uvicorn passes the signal on)."""
     control = NetworkControl()
     sock = bind(host, port)
     warning = exposure_warning(sock)
@@ -241,4 +242,8 @@ def serve_forever(
     if ready is not None:
         ready(url_of(sock))
     print(f"live page: {page_url(sock)} (read-only, needs no key)", flush=True)
-    uvicorn.Server(make_config(app, control, log_level, own_logging=True)).run(sockets=[sock])
+    try:
+        uvicorn.Server(make_config(app, control, log_level, own_logging=True)).run(sockets=[sock])
+    finally:
+        sock.close()
+        app.state.telemetry.store.close()
