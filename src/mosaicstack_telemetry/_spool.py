@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 
     from mosaicstack_telemetry._models import TaskCompletionEvent
 
+#: Connections a forked child inherited from its parent. SQLite says not to use one across a
+#: fork, and closing one could disturb the parent's file (a checkpoint of its WAL); collected,
+#: it would warn "unclosed database" (Python 3.13). Kept until the child ends.
+_INHERITED: list[sqlite3.Connection] = []
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -103,6 +108,9 @@ class Spool:
         # A connection must not cross a fork: the child opens its own.
         if self._conn is None or self._pid != os.getpid():
             import sqlite3
+
+            if self._conn is not None:  # the parent's: kept, never used or closed here
+                _INHERITED.append(self._conn)
 
             folder = os.path.dirname(self.path)
             if folder:
@@ -232,4 +240,6 @@ class Spool:
         with self._lock:
             if self._conn is not None and self._pid == os.getpid():
                 self._conn.close()
+            elif self._conn is not None:
+                _INHERITED.append(self._conn)  # the parent's: see `_INHERITED`
             self._conn = None

@@ -313,3 +313,25 @@ def test_one_unserializable_event_is_dropped_alone(
     assert (stats.sent, stats.in_flight, stats.queued, stats.spooled) == (4, 0, 0, 0)
     models = [e["model"] for s in server.events_posts() for e in s.json()["events"]]
     assert sorted(models) == ["a", "b", "c", "d"]
+
+
+def test_a_forked_child_keeps_its_parents_connection_unused_and_open(tmp_path: Path) -> None:
+    # Dropped, the parent's connection was collected in the child: "ResourceWarning: unclosed
+    # database" on Python 3.13; closed, it could disturb the parent's file. It is kept.
+    from mosaicstack_telemetry import _spool
+
+    spool = Spool(tmp_path / "spool.db")
+    spool.add_events([make_event()])
+    parents = spool._conn
+    assert parents is not None
+    spool._pid = -1  # as in a forked child: the connection is another process's
+    assert spool.count() == 1  # through a connection of its own
+    assert spool._conn is not parents
+    assert _spool._INHERITED[-1] is parents
+    spool.close()  # its own
+    spool._conn, spool._pid = parents, -1  # closing the parent's in a child keeps it too
+    spool.close()
+    assert _spool._INHERITED[-1] is parents
+    parents.execute("SELECT 1")  # never closed here
+    _spool._INHERITED.clear()
+    parents.close()
