@@ -10,6 +10,7 @@ its own sender, as OpenTelemetry's BatchProcessor does.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
 import time
@@ -59,21 +60,35 @@ def flush_all() -> None:
     if _flushed_pid == os.getpid():
         return
     _flushed_pid = os.getpid()
-    for client in list(_CLIENTS):
-        try:
-            client._exit_flush()
-        except Exception:  # noqa: S112  # one client's failure must not stop the others
-            continue
-    # One budget for all of them, however many clients were dropped: exit must stay bounded.
-    deadline = time.monotonic() + max((budget for _, _, budget in _LEFT), default=0.0)
-    while _LEFT:
-        delivery, runner, _ = _LEFT.pop(0)
-        try:
-            from mosaicstack_telemetry._runners import finish
+    try:
+        for client in list(_CLIENTS):
+            try:
+                client._exit_flush()
+            except Exception:  # noqa: S112  # one client's failure must not stop the others
+                continue
+        # One budget for all of them, however many clients were dropped: exit stays bounded.
+        deadline = time.monotonic() + max((budget for _, _, budget in _LEFT), default=0.0)
+        while _LEFT:
+            delivery, runner, _ = _LEFT.pop(0)
+            try:
+                from mosaicstack_telemetry._runners import finish
 
-            finish(delivery, runner, deadline, exiting=True)
-        except Exception:  # noqa: S112  # as above
-            continue
+                finish(delivery, runner, deadline, exiting=True)
+            except Exception:  # noqa: S112  # as above
+                continue
+    finally:
+        _keep_sigint_exit()
+
+
+def _keep_sigint_exit() -> None:
+    """After a KeyboardInterrupt nothing caught, CPython ends the process by SIGINT once it
+    has finalized (a shell sees 130 and stops a loop of such commands), if its record of that
+    interrupt is still set. Every `exec()` of source clears it, and the exit flush's imports
+    run some (dataclasses, attrs): the process exited 1. An `exec()` that raises
+    KeyboardInterrupt sets the record again, as the main module's own did."""
+    if isinstance(getattr(sys, "last_value", None), KeyboardInterrupt):
+        with contextlib.suppress(KeyboardInterrupt):
+            exec("raise KeyboardInterrupt")  # noqa: S102  # constant source, see above
 
 
 def _after_fork_in_child() -> None:

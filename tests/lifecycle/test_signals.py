@@ -56,3 +56,31 @@ def test_sigterm_turned_into_an_exit_delivers(
     assert stats.sent == 5
     assert_accounts(stats, 5)
     assert_no_warning(child)
+
+
+@pytest.mark.parametrize("started", [False, True], ids=["never-started", "started"])
+def test_ctrl_c_that_ends_the_script_still_ends_it_by_sigint(
+    server: LocalServer, tmp_path: Path, started: bool
+) -> None:
+    """A KeyboardInterrupt nothing caught ends Python by SIGINT once it has finalized (a shell
+    then sees 130 and stops a loop of such commands). The exit flush loads the HTTP stack,
+    whose `exec()` of generated source cleared CPython's record of that interrupt: the process
+    exited 1 instead."""
+    child = run_child(
+        tmp_path,
+        """
+        client = lc.make_client()
+        if lc.PARAMS["started"]:
+            client.start()
+        lc.track(client, 3)
+        client.stats()  # loaded now: the harness's own report at exit, after the SDK's, execs none
+        raise KeyboardInterrupt  # as Ctrl-C at the top level
+        """,
+        config_for(server),
+        params={"started": started},
+    )
+    assert child.returncode == -signal.SIGINT, child.describe()
+    assert_clean(child, server.key, traceback_ok=True)
+    assert child.stderr.count("Traceback") == 1, child.describe()
+    tracked = [i for final in child.finals().values() for i in final["tracked"]]
+    assert server.deliveries(tracked) == dict.fromkeys(tracked, 1), child.describe()
