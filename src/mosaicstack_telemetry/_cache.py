@@ -66,16 +66,23 @@ def query_list(what: str, queries: object, log: RateLimitedLog) -> list[Any]:
     return items
 
 
+#: The fewest entries at which `put` purges the expired ones.
+_MIN_PURGE = 1024
+
+
 class PredictionCache:
     """Thread-safe dict-based cache with TTL expiration.
 
-    Expired entries are removed when read (or replaced), so `size` counts them until then.
+    Expired entries are removed when read (or replaced), so `size` counts them until then, and
+    purged when the cache has doubled since the last purge: a long-running service that asks
+    for ever new queries keeps only what has not expired (amortized O(1) per `put`).
     """
 
     def __init__(self, ttl_seconds: float = 21600.0) -> None:
         self._ttl = ttl_seconds
         self._entries: dict[_Key, tuple[float, mosaicstack_telemetry.PredictionResponse]] = {}
         self._lock = threading.Lock()
+        self._purge_at = _MIN_PURGE
 
     def get(
         self, query: mosaicstack_telemetry.PredictionQuery
@@ -97,8 +104,14 @@ class PredictionCache:
         query: mosaicstack_telemetry.PredictionQuery,
         response: mosaicstack_telemetry.PredictionResponse,
     ) -> None:
+        now = time.monotonic()
         with self._lock:
-            self._entries[cache_key(query)] = (time.monotonic() + self._ttl, response)
+            entries = self._entries
+            entries[cache_key(query)] = (now + self._ttl, response)
+            if len(entries) >= self._purge_at:
+                for key in [k for k, (expires, _) in entries.items() if now >= expires]:
+                    del entries[key]
+                self._purge_at = max(_MIN_PURGE, 2 * len(entries))
 
     def clear(self) -> None:
         with self._lock:

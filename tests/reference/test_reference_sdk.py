@@ -1856,6 +1856,25 @@ def test_prediction_cache_size_counts_expired_entries_until_read(clock: FakeCloc
     assert cache.size == 0  # reading it removed it
 
 
+def test_prediction_cache_purges_expired_entries_as_it_grows(clock: FakeClock) -> None:
+    # decisions.md: "counts expired entries until they are read or purged". A service asking
+    # for ever new queries kept every expired answer for good.
+    cache = PredictionCache(ttl_seconds=60)
+    queries = [QUERY.model_copy(update={"model": f"m{i}"}) for i in range(3000)]
+    for query in queries[:1000]:
+        cache.put(query, _response(1))
+    clock.now += 60  # all 1,000 expired, none read
+    for query in queries[1000:1023]:
+        cache.put(query, _response(2))
+    assert cache.size == 1023  # expired entries still count
+    cache.put(queries[1023], _response(2))  # the 1,024th: a purge
+    assert cache.size == 24
+    for query in queries[1024:3000]:  # fresh ones are never purged
+        cache.put(query, _response(3))
+    assert cache.size == 2000
+    assert all(cache.get(q) is not None for q in queries[1000:])
+
+
 def test_prediction_cache_key_is_the_dimension_values(clock: FakeClock) -> None:
     cache = PredictionCache()
     cache.put(QUERY, _response(1))
