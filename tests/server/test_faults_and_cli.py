@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +161,17 @@ def _start_cli(*args: str, dev: bool = False) -> tuple[subprocess.Popen[str], st
     raise AssertionError("the server did not announce itself")
 
 
+def when_serving(request: Callable[[], httpx.Response]) -> httpx.Response:
+    """`request`'s answer, retried for up to 10 s: uvicorn may need a moment after binding."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return request()
+        except httpx.TransportError:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+
+
 def test_python_m_server_answers(tmp_path: Path) -> None:
     keys = tmp_path / "keys.txt"
     other = "b" * 64
@@ -169,14 +180,7 @@ def test_python_m_server_answers(tmp_path: Path) -> None:
     args = ["--host", "127.0.0.1", "--key", f"{KEY}:{INSTANCE}", "--keys-file", str(keys)]
     proc, url = _start_cli(*args, "--db", str(db), "--log-level", "warning")
     try:
-        deadline = time.monotonic() + 10
-        while True:  # bounded by the deadline: uvicorn may need a moment after binding
-            try:
-                assert httpx.get(url + "/healthz").status_code == 200
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline
-                time.sleep(0.02)
+        assert when_serving(lambda: httpx.get(url + "/healthz")).status_code == 200
         event = make_event()
         for key in (KEY, other):
             response = httpx.post(
@@ -192,15 +196,8 @@ def test_python_m_server_answers(tmp_path: Path) -> None:
     assert db.exists()  # persisted: a second run would see the event
     proc, url = _start_cli("--key", f"{KEY}:{INSTANCE}", "--db", str(db), "--log-level", "warning")
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                query = {k: event[k] for k in ("task_type", "model", "provider", "complexity")}
-                result = httpx.post(url + PREDICT, json={"queries": [query]}).json()
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline
-                time.sleep(0.02)
+        query = {k: event[k] for k in ("task_type", "model", "provider", "complexity")}
+        result = when_serving(lambda: httpx.post(url + PREDICT, json={"queries": [query]})).json()
         assert result["results"][0]["metadata"]["sample_size"] == 1
     finally:
         proc.terminate()
@@ -211,14 +208,7 @@ def test_cli_faults() -> None:
     proc, url = _start_cli("--fault-rate", "1", "--fault-kinds", "503", "--fault-seed", "3",
                            "--log-level", "warning")  # fmt: skip
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                response = httpx.post(url + PREDICT, json={"queries": [QUERY]})
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline
-                time.sleep(0.02)
+        response = when_serving(lambda: httpx.post(url + PREDICT, json={"queries": [QUERY]}))
         assert response.status_code == 503
     finally:
         proc.terminate()
@@ -262,14 +252,8 @@ def test_ctrl_c_ends_the_server_quietly(tmp_path: Path) -> None:
 
     db = tmp_path / "events.sqlite3"
     proc, url = _start_cli("--key", f"{KEY}:{INSTANCE}", "--db", str(db), dev=True)
-    deadline = time.monotonic() + 10
-    while True:  # bounded: serving, so uvicorn's own Ctrl-C handling is in place
-        try:
-            assert httpx.get(url + "/healthz").status_code == 200
-            break
-        except httpx.TransportError:
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+    # Serving: uvicorn's own Ctrl-C handling is in place.
+    assert when_serving(lambda: httpx.get(url + "/healthz")).status_code == 200
     proc.send_signal(signal.SIGINT)
     output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 130, output
