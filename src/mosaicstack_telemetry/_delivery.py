@@ -17,13 +17,7 @@ from typing import TYPE_CHECKING
 from mosaicstack_telemetry._cache import PredictionCache
 from mosaicstack_telemetry._config import TelemetryConfig
 from mosaicstack_telemetry._counters import Stats
-from mosaicstack_telemetry._drivers import (
-    AsyncMailbox,
-    Mailbox,
-    Workers,
-    flush_async,
-    flush_blocking,
-)
+from mosaicstack_telemetry._drivers import AsyncMailbox, Mailbox, flush_async, flush_blocking
 from mosaicstack_telemetry._errors import DeliveryError
 from mosaicstack_telemetry._log import WARNING, RateLimitedLog, logger
 from mosaicstack_telemetry._planner import Done, Flow, Planner, Policy
@@ -32,9 +26,18 @@ from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._retry import BACKOFF_CAP
 from mosaicstack_telemetry._sources import EventSource, warm_up
 from mosaicstack_telemetry._spool import Spool
-from mosaicstack_telemetry._wire import Wire, make_dry_run_wire, make_wire, override
+from mosaicstack_telemetry._wire import (
+    Wire,
+    hook_forks,
+    make_dry_run_wire,
+    make_wire,
+    override,
+)
+from mosaicstack_telemetry._workers import Workers, on_worker
 
 if TYPE_CHECKING:
+    import asyncio
+
     from mosaicstack_telemetry._drivers import Source
     from mosaicstack_telemetry._predictionmodels import PredictionQuery
 
@@ -90,6 +93,26 @@ class Delivery:
             if self._wire is None:
                 self._wire = make_wire(self.config, warm_up)
             return self._wire
+
+    async def loop_wire(self) -> Wire:
+        """`wire` for the running event loop. What its first use on a loop loads (the HTTP
+        stack, the loop's connection pool and its CA bundle: about 0.1 s) loads on a worker
+        thread: the loop goes on serving meanwhile, instead of stalling at a first flush."""
+        import asyncio
+
+        if override() or self._captured:
+            return self.wire
+        loop = asyncio.get_running_loop()
+        wire = self._wire
+        if wire is None or not wire.has_pool(loop):
+            hook_forks()  # on this thread, as a sender's start does (see `_wire.hook_forks`)
+            wire = await on_worker(self.workers, lambda: self._opened(loop))
+        return wire
+
+    def _opened(self, loop: asyncio.AbstractEventLoop) -> Wire:
+        wire = self.wire
+        wire.open_pool(loop)
+        return wire
 
     @property
     def events_wire(self) -> Wire:
@@ -152,7 +175,8 @@ class Delivery:
         self, mailbox: AsyncMailbox, deadline: float | None, *, fail_fast: bool = False
     ) -> Done:
         planner = self.planner(deadline, fail_fast=fail_fast)
-        done = await flush_async(planner, self.source, self.events_wire, mailbox)
+        wire = self.events_wire if self.config.dry_run else await self.loop_wire()
+        done = await flush_async(planner, self.source, wire, mailbox)
         self._gave_up(done)
         return done
 
@@ -195,7 +219,8 @@ class Delivery:
         import asyncio
 
         planner, source = self._prediction_source(queries, cache)
-        await flush_async(planner, source, self.wire, AsyncMailbox(asyncio.get_running_loop()))
+        wire = await self.loop_wire()
+        await flush_async(planner, source, wire, AsyncMailbox(asyncio.get_running_loop()))
         source.report()
 
     def finish(self, mailbox: Mailbox, deadline: float) -> None:

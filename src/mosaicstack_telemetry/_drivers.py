@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import queue
 import threading
 import time
 from collections import deque
@@ -21,12 +20,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from mosaicstack_telemetry._planner import Done, Job, Planner, Send, Settle, Take, Wait
 from mosaicstack_telemetry._wire import Answer, Budget, Request, Wire, WireError, log_request
+from mosaicstack_telemetry._workers import Workers
 
 if TYPE_CHECKING:
     import asyncio
-
-#: How long a worker thread with nothing to do lingers before it ends.
-WORKER_IDLE_SECONDS = 5.0
 
 
 def monotonic() -> float:
@@ -188,58 +185,6 @@ def _deliver(wire: Wire, start: Start, mailbox: Mailbox) -> None:
     except Exception as exc:  # a wire must not raise anything else; never lose the job
         outcome = WireError("network", f"{type(exc).__name__}: {exc}")
     mailbox.post(start.job, outcome)
-
-
-class Workers:
-    """Daemon threads that send requests; idle ones end after `WORKER_IDLE_SECONDS`.
-
-    An idle client keeps none, and a burst reuses them instead of starting a thread per
-    request. They hold no reference to the client.
-    """
-
-    def __init__(self) -> None:
-        self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._free = 0  # workers waiting for a task that no submit has claimed
-
-    def submit(self, task: Callable[[], None]) -> None:
-        with self._lock:
-            claimed = self._free > 0
-            if claimed:
-                self._free -= 1
-        if claimed:
-            self._tasks.put(task)
-            return
-        name = "mosaicstack-telemetry-request"
-        try:
-            threading.Thread(target=self._work, args=(task,), name=name, daemon=True).start()
-        except RuntimeError:
-            # No thread can be started: Python 3.12.0-3.12.1 refuse once the interpreter shuts
-            # down (the exit flush), or a thread limit was reached. The request runs here,
-            # within its budget: one at a time, but sent. (Ctrl-C meanwhile ends the flush as
-            # it would while waiting for a worker's answer.)
-            task()
-
-    def _work(self, task: Callable[[], None]) -> None:
-        while True:
-            _run(task)
-            with self._lock:
-                self._free += 1
-            while True:
-                try:
-                    task = self._tasks.get(timeout=WORKER_IDLE_SECONDS)
-                    break
-                except queue.Empty:
-                    with self._lock:
-                        if self._free > 0 and self._tasks.empty():
-                            self._free -= 1
-                            return
-                    # else a submit claimed this worker and is about to hand it a task
-
-
-def _run(task: Callable[[], None]) -> None:
-    with contextlib.suppress(BaseException):  # a task posts its own outcome
-        task()
 
 
 def flush_blocking(

@@ -8,6 +8,7 @@ pydantic -> attrs -> dict detour on the hot path.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -142,10 +143,12 @@ class HttpWire:
         finally:
             budgeted.current.budget = None
 
-    def _async_client(self) -> Any:
-        import asyncio
+    def has_pool(self, loop: asyncio.AbstractEventLoop) -> bool:
+        return loop in self._async
 
-        loop = asyncio.get_running_loop()
+    def open_pool(self, loop: asyncio.AbstractEventLoop) -> Any:
+        """`loop`'s async pool, made now if it has none; callable from any thread (making one
+        loads the CA bundle: a Delivery does it off the loop)."""
         with self._lock:
             pools = self._async
             client = pools.get(loop)
@@ -153,7 +156,14 @@ class HttpWire:
                 for closed in [other for other in pools if other.is_closed()]:
                     del pools[closed]  # its sockets can no longer be closed cleanly
                 client = pools[loop] = self._new_client(sync=False)
+                client.get_async_httpx_client()  # the generated client makes it lazily
+                _load_async_backend()
             return client
+
+    def _async_client(self) -> Any:
+        import asyncio
+
+        return self.open_pool(asyncio.get_running_loop())
 
     async def send_async(self, request: Request, budget: Budget) -> Answer:
         """`send` for an event loop: the request runs as a task, cancelled when its budget
@@ -221,6 +231,16 @@ class HttpWire:
             client = self._async.pop(asyncio.get_running_loop(), None)
         if client is not None:
             await client.get_async_httpx_client().aclose()
+
+
+def _load_async_backend() -> None:
+    """Load what httpcore's first request on an event loop would (anyio's asyncio backend,
+    about 30 ms), here, off the loop. An optimization only: a private module path that may
+    move, so its absence costs nothing but that time."""
+    import importlib
+
+    with contextlib.suppress(ImportError):
+        importlib.import_module("anyio._backends._asyncio")
 
 
 def _read_capped(chunks: Iterable[bytes]) -> bytes | None:

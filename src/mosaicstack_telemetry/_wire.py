@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from mosaicstack_telemetry._log import DEBUG, logger
 
 if TYPE_CHECKING:
+    from asyncio import AbstractEventLoop
+
     from mosaicstack_telemetry._config import TelemetryConfig
 
 EVENTS = "events"
@@ -87,6 +89,8 @@ class Wire(Protocol):
 
     def send(self, request: Request, budget: Budget) -> Answer: ...
     async def send_async(self, request: Request, budget: Budget) -> Answer: ...
+    def has_pool(self, loop: AbstractEventLoop) -> bool: ...
+    def open_pool(self, loop: AbstractEventLoop) -> None: ...
     def close(self) -> None: ...
     async def aclose(self) -> None: ...
 
@@ -104,6 +108,12 @@ class DryRunWire:
 
     async def send_async(self, request: Request, budget: Budget) -> Answer:
         return self.send(request, budget)
+
+    def has_pool(self, loop: AbstractEventLoop) -> bool:
+        return True
+
+    def open_pool(self, loop: AbstractEventLoop) -> None:
+        pass
 
     def close(self) -> None:
         pass

@@ -191,10 +191,10 @@ async def test_track_from_worker_threads_wakes_the_async_task(server: ScriptedSe
 
 
 def test_request_workers_are_reused_and_end_when_idle(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mosaicstack_telemetry import _drivers
+    from mosaicstack_telemetry import _workers
 
-    monkeypatch.setattr(_drivers, "WORKER_IDLE_SECONDS", 0.2)
-    workers = _drivers.Workers()
+    monkeypatch.setattr(_workers, "WORKER_IDLE_SECONDS", 0.2)
+    workers = _workers.Workers()
     ran: list[threading.Thread] = []
     done = threading.Event()
 
@@ -217,12 +217,12 @@ def test_a_request_runs_on_the_flushing_thread_when_no_worker_can_start(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # As at interpreter shutdown on Python 3.12.0-3.12.1 (see tests/lifecycle/test_endings.py).
-    from mosaicstack_telemetry import _drivers
+    from mosaicstack_telemetry import _workers
 
     def refuse(self: threading.Thread) -> None:
         raise RuntimeError("can't create new thread at interpreter shutdown")
 
     monkeypatch.setattr(threading.Thread, "start", refuse)
     ran: list[threading.Thread] = []
-    _drivers.Workers().submit(lambda: ran.append(threading.current_thread()))
+    _workers.Workers().submit(lambda: ran.append(threading.current_thread()))
     assert ran == [threading.current_thread()]

@@ -1,0 +1,93 @@
+"""Worker threads for blocking work: a flush's requests, and what an event loop must not wait
+on (`on_worker`)."""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+#: How long a worker thread with nothing to do lingers before it ends.
+WORKER_IDLE_SECONDS = 5.0
+
+
+class Workers:
+    """Daemon threads that send requests; idle ones end after `WORKER_IDLE_SECONDS`.
+
+    An idle client keeps none, and a burst reuses them instead of starting a thread per
+    request. They hold no reference to the client.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._free = 0  # workers waiting for a task that no submit has claimed
+
+    def submit(self, task: Callable[[], None]) -> None:
+        with self._lock:
+            claimed = self._free > 0
+            if claimed:
+                self._free -= 1
+        if claimed:
+            self._tasks.put(task)
+            return
+        name = "mosaicstack-telemetry-request"
+        try:
+            threading.Thread(target=self._work, args=(task,), name=name, daemon=True).start()
+        except RuntimeError:
+            # No thread can be started: Python 3.12.0-3.12.1 refuse once the interpreter shuts
+            # down (the exit flush), or a thread limit was reached. The request runs here,
+            # within its budget: one at a time, but sent. (Ctrl-C meanwhile ends the flush as
+            # it would while waiting for a worker's answer.)
+            task()
+
+    def _work(self, task: Callable[[], None]) -> None:
+        while True:
+            _run(task)
+            with self._lock:
+                self._free += 1
+            while True:
+                try:
+                    task = self._tasks.get(timeout=WORKER_IDLE_SECONDS)
+                    break
+                except queue.Empty:
+                    with self._lock:
+                        if self._free > 0 and self._tasks.empty():
+                            self._free -= 1
+                            return
+                    # else a submit claimed this worker and is about to hand it a task
+
+
+async def on_worker(workers: Workers, work: Callable[[], Any]) -> Any:
+    """`work()` on a worker thread, awaited: the event loop goes on meanwhile. Cancelling the
+    wait leaves the work to finish on its own."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Any] = loop.create_future()
+
+    def settle(outcome: Any, ok: bool) -> None:
+        if done.done():  # the waiter was cancelled
+            return
+        if ok:
+            done.set_result(outcome)
+        else:
+            done.set_exception(outcome if isinstance(outcome, Exception) else RuntimeError(outcome))
+
+    def run() -> None:
+        try:
+            outcome, ok = work(), True
+        except BaseException as exc:  # handed to the waiter, whatever it is
+            outcome, ok = exc, False
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
+            loop.call_soon_threadsafe(settle, outcome, ok)
+
+    workers.submit(run)
+    return await done
+
+
+def _run(task: Callable[[], None]) -> None:
+    with contextlib.suppress(BaseException):  # a task posts its own outcome
+        task()
