@@ -132,7 +132,8 @@ async def test_a_refresh_the_caller_cancels_logs_no_error(
 ) -> None:
     server.delay = 1.0
     client = TelemetryClient(make_config(server.url))
-    with caplog.at_level(logging.WARNING, logger=LOGGER), pytest.raises(TimeoutError):
+    # asyncio.TimeoutError: not the builtin TimeoutError on Python 3.10.
+    with caplog.at_level(logging.WARNING, logger=LOGGER), pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(client.refresh_predictions(queries(1)), 0.1)
     assert errors(caplog) == []  # the caller chose to stop waiting: not a failure to report
     await client.aclose()
