@@ -18,6 +18,8 @@ import weakref
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     from mosaicstack_telemetry._delivery import Delivery
     from mosaicstack_telemetry._runners import Runner
 
@@ -85,10 +87,28 @@ def _keep_sigint_exit() -> None:
     has finalized (a shell sees 130 and stops a loop of such commands), if its record of that
     interrupt is still set. Every `exec()` of source clears it, and the exit flush's imports
     run some (dataclasses, attrs): the process exited 1. An `exec()` that raises
-    KeyboardInterrupt sets the record again, as the main module's own did."""
-    if isinstance(getattr(sys, "last_value", None), KeyboardInterrupt):
+    KeyboardInterrupt sets the record again, as the main module's own did.
+
+    Only for the main module's own: an interactive session (`python -i`, `code.interact`, a
+    REPL) records each interrupted command in `sys.last_value` too, and ends normally.
+    """
+    if hasattr(sys, "ps1") or sys.flags.interactive:
+        return
+    if isinstance(getattr(sys, "last_value", None), KeyboardInterrupt) and _through_main(
+        getattr(sys, "last_traceback", None)
+    ):
         with contextlib.suppress(KeyboardInterrupt):
             exec("raise KeyboardInterrupt")  # noqa: S102  # constant source, see above
+
+
+def _through_main(tb: TracebackType | None) -> bool:
+    """Whether the traceback passes through the main module's top level."""
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__main__":
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _after_fork_in_child() -> None:

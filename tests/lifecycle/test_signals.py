@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from tests.lifecycle._harness import (
     Action,
+    Child,
     assert_accounts,
     assert_clean,
     assert_no_warning,
@@ -80,7 +81,33 @@ def test_ctrl_c_that_ends_the_script_still_ends_it_by_sigint(
         params={"started": started},
     )
     assert child.returncode == -signal.SIGINT, child.describe()
+    _delivered_once(child, server)
+
+
+def test_an_interactive_session_that_ends_normally_exits_0(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    # A console (`code.interact`, a Django shell, a REPL) records an interrupted command in
+    # sys.last_value as well: that must not turn the session's normal end into a SIGINT death.
+    child = run_child(
+        tmp_path,
+        """
+        import code
+
+        client = lc.make_client()
+        lc.track(client, 3)
+        client.stats()
+        code.InteractiveConsole().push("raise KeyboardInterrupt")  # Ctrl-C during a command
+        """,
+        config_for(server),
+    )
+    assert child.returncode == 0, child.describe()
+    _delivered_once(child, server)
+
+
+def _delivered_once(child: Child, server: LocalServer) -> None:
     assert_clean(child, server.key, traceback_ok=True)
-    assert child.stderr.count("Traceback") == 1, child.describe()
+    assert child.stderr.count("Traceback") == 1, child.describe()  # the interrupt's own
     tracked = [i for final in child.finals().values() for i in final["tracked"]]
+    assert len(tracked) == 3, child.describe()
     assert server.deliveries(tracked) == dict.fromkeys(tracked, 1), child.describe()
