@@ -147,9 +147,11 @@ class Policy:
     request_timeout: float
     retries: int | None
     deadline: float | None = None
-    #: Each job stands alone (a refresh's chunks of queries): one the server keeps failing
-    #: gives up alone, and the flush goes on with the others (each starts its own retry
-    #: cycle). One that never reached the server ends the flush: the others would not either.
+    #: Each job stands alone (a refresh's chunks of queries): one the server keeps answering
+    #: 500 (an error its content may cause) gives up alone, and the flush goes on with the
+    #: others, each with its own retry cycle. Any other failure (no answer, 408, 429, 502-504,
+    #: a Retry-After) says the server is unavailable or rate limiting: it ends the flush, as
+    #: the others would fail the same way.
     independent: bool = False
     keep_unauthorized: bool = False  # 401/403 batches stay in the source (a spool)
     fail_fast: bool = False  # end at the first failure that retrying cannot fix now
@@ -244,7 +246,8 @@ class Planner:
             told = parse_retry_after(answer.retry_after)
             everyone = told is not None or answer.status == 429 or int(flow.window) <= 1
             error = f"HTTP {answer.status}"
-            self._failed(job, step, error, now, everyone, told, answered=True)
+            alone = answer.status == 500 and told is None
+            self._failed(job, step, error, now, everyone, told, alone=alone)
 
     def failed(self, job: Job, error: WireError, now: float) -> None:
         self._inflight.discard(job)
@@ -268,7 +271,7 @@ class Planner:
         everyone: bool,
         told: float | None = None,
         *,
-        answered: bool = False,
+        alone: bool = False,
     ) -> None:
         """A failed attempt: retry the job after its own backoff (`wait`), or give up on this
         flush. When the server is struggling (it said when to come back, it rate limits, or
@@ -291,7 +294,7 @@ class Planner:
         self._out.append(Settle(job, "back", step.reason))
         if self._ending is not None:
             return
-        if self.policy.independent and answered:
+        if self.policy.independent and alone:
             self.failures = 0  # the next job starts its own retry cycle
         else:
             self._end("gave_up")

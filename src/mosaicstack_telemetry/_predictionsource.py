@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from mosaicstack_telemetry._answers import read_predictions_verdict
 from mosaicstack_telemetry._cache import PredictionCache
 from mosaicstack_telemetry._log import ERROR, WARNING, RateLimitedLog
-from mosaicstack_telemetry._planner import Settle
+from mosaicstack_telemetry._planner import Job, Settle
 from mosaicstack_telemetry._sources import log_unreadable, refused
 from mosaicstack_telemetry._wire import PREDICTIONS, Answer, Request
 
@@ -35,7 +35,8 @@ class PredictionSource:
         self._cache, self._log, self._url = cache, log, url
         self._asked = sum(len(chunk) for chunk in chunks)
         self._missed = 0  # queries whose answer was not cached
-        self._why = ""  # the last reason
+        self._why = ""  # why the last chunk that missed did
+        self._failures: dict[Job, str] = {}  # each chunk's last failed attempt, until it settles
 
     def take(self, count: int, whole: bool) -> list[Any]:
         return list(self._chunks.pop(0)) if self._chunks else []
@@ -45,11 +46,13 @@ class PredictionSource:
         return Request(PREDICTIONS, body, len(items))
 
     def settle(self, settle: Settle) -> None:
-        queries, how = settle.job.items, settle.how
+        job, how = settle.job, settle.how
+        queries = job.items
         if how == "delivered" and settle.answer is not None:
+            self._failures.pop(job, None)  # a retry succeeded: not a reason for anything
             self._delivered(settle.answer, queries)
         elif how == "failed":
-            self._why = settle.error or settle.reason
+            self._failures[job] = settle.error or settle.reason
         elif how == "dropped":
             self._missed += len(queries)
             self._why = refused(settle)
@@ -57,6 +60,7 @@ class PredictionSource:
                 self._why += ": one query is larger than the server accepts"
         elif how in ("back", "kept"):
             self._missed += len(queries)
+            self._why = self._failures.pop(job, "") or self._why or settle.reason
 
     def _delivered(self, answer: Answer, queries: list[Any]) -> None:
         verdict = read_predictions_verdict(answer.data, len(queries), reason=answer.problem)
@@ -91,5 +95,5 @@ class PredictionSource:
             self._asked,
             self._url,
             self._why or "no reason was given",
-            f"; {untried} were not tried once the server could not be reached" if untried else "",
+            f"; {untried} were not tried after that failure" if untried else "",
         )

@@ -65,7 +65,7 @@ def test_a_chunk_the_server_keeps_failing_costs_only_its_own_queries(
 
 
 async def test_async_refresh_too(server: ScriptedServer, caplog: pytest.LogCaptureFixture) -> None:
-    server.script(Reply(503), Reply(503))
+    server.script(Reply(500), Reply(500))
     asked = queries(60)
     client = TelemetryClient(one_at_a_time(server.url))
     with caplog.at_level(logging.WARNING, logger=LOGGER):
@@ -86,7 +86,46 @@ def test_an_unreachable_server_is_tried_for_the_first_chunk_only(
     (line,) = errors(caplog)
     assert line.startswith(f"Could not fetch predictions for 120 of 120 queries from {url} (")
     assert "(nothing listens there)" in line  # why, and so what to do
-    assert "; 70 were not tried once the server could not be reached)" in line
+    assert "; 70 were not tried after that failure)" in line
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(429, headers={"Retry-After": "1"}),
+        Reply(503),
+        Reply(500, headers={"Retry-After": "1"}),
+    ],
+    ids=["429", "503", "500-retry-after"],
+)
+def test_a_server_unavailable_or_rate_limiting_is_not_asked_for_the_other_chunks(
+    server: ScriptedServer, caplog: pytest.LogCaptureFixture, reply: Reply
+) -> None:
+    # Each chunk in turn would wait out its whole retry cycle (a Retry-After up to 60 s each):
+    # a sync refresh of 200 queries blocked for minutes, and ignored the server's Retry-After
+    # between chunks.
+    server.script(reply, reply)
+    client = TelemetryClient(one_at_a_time(server.url))
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        client.refresh_predictions_sync(queries(120))
+    assert len(server.seen) == 2  # the first chunk and its one retry
+    (line,) = errors(caplog)
+    assert line.startswith("Could not fetch predictions for 120 of 120 queries from")
+    assert f"(HTTP {reply.status}; 70 were not tried after that failure)" in line
+
+
+def test_the_reason_given_is_the_one_that_cost_the_queries(
+    server: ScriptedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The second chunk's 500 was retried and then answered: it is not why 50 are missing.
+    server.script(Reply(400, {"detail": "query 7 is invalid"}), Reply(500))
+    client = TelemetryClient(one_at_a_time(server.url))
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        client.refresh_predictions_sync(queries(100))
+    assert errors(caplog) == [
+        f"Could not fetch predictions for 50 of 100 queries from {server.url} (HTTP 400: "
+        '{"detail": "query 7 is invalid"}); the cache keeps its old entries for them'
+    ]
 
 
 def test_a_413_splits_the_chunk_and_a_single_query_too_large_is_said(
