@@ -80,7 +80,7 @@ class HttpWire:
 
     The sync pool serves every thread; an async pool belongs to the event loop that created it
     and serves only that loop, which closes it with `aclose()`. Several loops (one per thread)
-    each keep their own; the pool of a loop that closed without `aclose()` is dropped.
+    each keep their own while they run; the pool of a loop that no longer runs is dropped.
     """
 
     def __init__(self, config: TelemetryConfig) -> None:
@@ -153,8 +153,7 @@ class HttpWire:
             pools = self._async
             client = pools.get(loop)
             if client is None:
-                for closed in [other for other in pools if other.is_closed()]:
-                    del pools[closed]  # its sockets can no longer be closed cleanly
+                _drop_idle(pools)
                 client = pools[loop] = self._new_client(sync=False)
                 client.get_async_httpx_client()  # the generated client makes it lazily
                 _load_async_backend()
@@ -220,6 +219,7 @@ class HttpWire:
         """Close the sync pool; a later request opens a new one."""
         with self._lock:
             client, self._sync = self._sync, None
+            _drop_idle(self._async)
         if client is not None:
             client.get_httpx_client().close()
 
@@ -231,6 +231,14 @@ class HttpWire:
             client = self._async.pop(asyncio.get_running_loop(), None)
         if client is not None:
             await client.get_async_httpx_client().aclose()
+
+
+def _drop_idle(pools: dict[asyncio.AbstractEventLoop, Any]) -> None:
+    """Forget the pools of loops that are not running: closed ones, and ones dropped without
+    `close()` (a `new_event_loop().run_until_complete(...)` per call), which the pool would
+    keep alive with their sockets. Neither can close its pool from here; the collector does."""
+    for idle in [loop for loop in pools if not loop.is_running()]:
+        del pools[idle]
 
 
 def _load_async_backend() -> None:

@@ -30,34 +30,38 @@ class Workers:
             claimed = self._free > 0
             if claimed:
                 self._free -= 1
+        self._tasks.put(task)
         if claimed:
-            self._tasks.put(task)
             return
         name = "mosaicstack-telemetry-request"
         try:
-            threading.Thread(target=self._work, args=(task,), name=name, daemon=True).start()
+            threading.Thread(target=self._work, name=name, daemon=True).start()
         except RuntimeError:
             # No thread can be started: Python 3.12.0-3.12.1 refuse once the interpreter shuts
-            # down (the exit flush), or a thread limit was reached. The request runs here,
+            # down (the exit flush), or a thread limit was reached. A request runs here,
             # within its budget: one at a time, but sent. (Ctrl-C meanwhile ends the flush as
             # it would while waiting for a worker's answer.)
-            task()
+            with contextlib.suppress(queue.Empty):
+                self._tasks.get_nowait()()
 
-    def _work(self, task: Callable[[], None]) -> None:
-        while True:
+    def _work(self) -> None:
+        while (task := self._next()) is not None:
             _run(task)
+            task = None  # an idle worker holds nothing of its last task (a loop, a job)
             with self._lock:
                 self._free += 1
-            while True:
-                try:
-                    task = self._tasks.get(timeout=WORKER_IDLE_SECONDS)
-                    break
-                except queue.Empty:
-                    with self._lock:
-                        if self._free > 0 and self._tasks.empty():
-                            self._free -= 1
-                            return
-                    # else a submit claimed this worker and is about to hand it a task
+
+    def _next(self) -> Callable[[], None] | None:
+        """The next task, or None once idle for `WORKER_IDLE_SECONDS`."""
+        while True:
+            try:
+                return self._tasks.get(timeout=WORKER_IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._free > 0 and self._tasks.empty():
+                        self._free -= 1
+                        return None
+                # else a submit claimed this worker and is about to hand it a task
 
 
 async def on_worker(workers: Workers, work: Callable[[], Any]) -> Any:

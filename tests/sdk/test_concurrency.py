@@ -206,7 +206,10 @@ def test_request_workers_are_reused_and_end_when_idle(monkeypatch: pytest.Monkey
         done.clear()
         workers.submit(task)
         assert done.wait(10)
-        time.sleep(0.05)  # the worker is idle again
+        deadline = time.monotonic() + 10
+        while workers._free != 1:  # until the worker is idle again (bounded)
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
     assert ran[0] is ran[1]
     assert ran[0] is not threading.current_thread()
     ran[0].join(10)  # idle for longer than WORKER_IDLE_SECONDS: it ends

@@ -256,6 +256,30 @@ def test_each_loop_keeps_its_own_pool_and_aclose_closes_it(
     assert all(pool.is_closed for pool in made)
 
 
+def test_a_loop_dropped_without_closing_is_not_kept_alive_by_its_pool(
+    server: ScriptedServer,
+) -> None:
+    # A sync view that runs one coroutine on a loop of its own, then drops it: each loop was
+    # kept, with its selector, self-pipe and connection, for as long as the client lived.
+    import asyncio
+    import gc
+    import weakref
+
+    client = TelemetryClient(make_config(server.url))
+    loops = []
+    for _ in range(20):
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(client.refresh_predictions([QUERY]))
+        loops.append(weakref.ref(loop))
+        del loop
+    gc.collect()
+    assert sum(ref() is not None for ref in loops) <= 1  # the last one, until the next
+    assert len(server.seen) == 20
+    client.close()
+    gc.collect()
+    assert all(ref() is None for ref in loops)
+
+
 def test_close_moves_queued_events_into_the_spool(server: ScriptedServer, tmp_path: Any) -> None:
     from mosaicstack_telemetry._spool import Spool
 
