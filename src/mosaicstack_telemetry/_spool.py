@@ -24,10 +24,23 @@ if TYPE_CHECKING:
 
     from mosaicstack_telemetry._models import TaskCompletionEvent
 
-#: Connections a forked child inherited from its parent. SQLite says not to use one across a
-#: fork, and closing one could disturb the parent's file (a checkpoint of its WAL); collected,
-#: it would warn "unclosed database" (Python 3.13). Kept until the child ends.
+#: Connections a forked child inherited from its parent, where `ctypes` cannot keep them (see
+#: `_keep_inherited`).
 _INHERITED: list[sqlite3.Connection] = []
+
+
+def _keep_inherited(conn: sqlite3.Connection) -> None:
+    """Never free, in a forked child, the connection it inherited from its parent. SQLite says
+    not to use one across a fork, and freeing it closes it, which could disturb the parent's
+    file (a checkpoint of its WAL), and warns "unclosed database" (Python 3.13), at the latest
+    when the child's interpreter ends. One reference that nothing releases keeps it as is."""
+    try:
+        import ctypes
+
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(conn))
+    except Exception:  # no ctypes or no pythonapi (not CPython): kept for the child's life
+        _INHERITED.append(conn)
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -110,7 +123,8 @@ class Spool:
             import sqlite3
 
             if self._conn is not None:  # the parent's: kept, never used or closed here
-                _INHERITED.append(self._conn)
+                _keep_inherited(self._conn)
+                self._conn = None
 
             folder = os.path.dirname(self.path)
             if folder:
@@ -241,5 +255,5 @@ class Spool:
             if self._conn is not None and self._pid == os.getpid():
                 self._conn.close()
             elif self._conn is not None:
-                _INHERITED.append(self._conn)  # the parent's: see `_INHERITED`
+                _keep_inherited(self._conn)  # the parent's
             self._conn = None
