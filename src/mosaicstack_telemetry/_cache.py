@@ -74,8 +74,8 @@ class PredictionCache:
     """Thread-safe dict-based cache with TTL expiration.
 
     Expired entries are removed when read (or replaced), so `size` counts them until then, and
-    purged when the cache has doubled since the last purge: a long-running service that asks
-    for ever new queries keeps only what has not expired (amortized O(1) per `put`).
+    all of them when the cache has grown to twice its size after the last purge: a service
+    that asks for ever new queries does not keep all it ever asked (amortized O(1) per `put`).
     """
 
     def __init__(self, ttl_seconds: float = 21600.0) -> None:
@@ -116,6 +116,7 @@ class PredictionCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._purge_at = _MIN_PURGE
 
     @property
     def size(self) -> int:

@@ -153,7 +153,7 @@ def make_wire(config: TelemetryConfig, warm_up: Callable[[], None]) -> Wire:
         from mosaicstack_telemetry._transport import HttpWire
 
         wire = HttpWire(config)
-        if "prepared" not in _once:  # once per process: a wire is made again after each stop()
+        if "prepared" not in _once:  # once per process: each client makes its own wire
             wire.prepare()
             _once["prepared"] = True
         _warm(warm_up)

@@ -139,6 +139,7 @@ def test_install_updates_an_entry_with_another_interpreter_in_place(cli: Cli, ol
         "",
         "MOSAIC_TELEMETRY_SPOOL_PATH=/tmp/s.db ",
         'A=\'x y\' B="\\"q" C= ',  # quoted values, an escaped quote, an empty one
+        "D=x\\ y ",  # a space escaped with a backslash
     ],
 )
 @pytest.mark.parametrize(

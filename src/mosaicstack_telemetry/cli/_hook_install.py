@@ -48,9 +48,11 @@ def settings_path(args: argparse.Namespace) -> Path:
     return Path(args.dir).expanduser() / ".claude" / name
 
 
-#: Leading `NAME=value` words (the value bare, '-quoted or "-quoted) set variables for the
-#: command alone: the user's, kept in front of the new command.
-_ASSIGNMENTS = re.compile(r"""\s*(?:[A-Za-z_]\w*=(?:'[^']*'|"(?:[^"\\]|\\.)*"|[^\s'"])*\s+)*""")
+#: Leading `NAME=value` words (the value bare with backslash escapes, '-quoted or "-quoted)
+#: set variables for the command alone: the user's, kept in front of the new command.
+_ASSIGNMENTS = re.compile(
+    r"""\s*(?:[A-Za-z_]\w*=(?:'[^']*'|"(?:[^"\\]|\\.)*"|\\.|[^\s'"\\])*\s+)*"""
+)
 
 
 def _updated(old: str, cmd: str) -> str | None:

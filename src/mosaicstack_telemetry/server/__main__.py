@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
+import signal
 import sys
 import uuid
 from collections.abc import Sequence
@@ -139,8 +141,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run_module.serve_forever(app, args.host, args.port, args.log_level, ready=ready)
     except KeyboardInterrupt:  # Ctrl-C: uvicorn has shut down and said so; no traceback
-        return 130
+        _die_by_sigint()
+        return 130  # where a process cannot end by its own signal
     return 0
+
+
+def _die_by_sigint() -> None:
+    """End as Ctrl-C ends a program: by SIGINT itself, not an exit code, so that a shell
+    running the server in a loop or a script stops too (it looks at how a child ended)."""
+    if os.name != "posix":
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 if __name__ == "__main__":
