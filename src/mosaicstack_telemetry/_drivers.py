@@ -105,7 +105,7 @@ class Mailbox:
                 left = None if until is None else until - monotonic()
                 if left is not None and left <= 0:
                     return
-                self._cond.wait(left)
+                self._cond.wait(None if left is None else waitable(left))
 
     def idle(self, timeout: float, stopping: Callable[[], bool]) -> bool:
         """Sleep until a wake, a deadline, or `timeout`; True if woken or stopping."""
@@ -115,7 +115,7 @@ class Mailbox:
                 left = end - monotonic()
                 if left <= 0:
                     return False
-                self._cond.wait(left)
+                self._cond.wait(waitable(left))
             return True
 
 
@@ -266,6 +266,13 @@ class AsyncMailbox(Mailbox):
 def _resolve(waiter: asyncio.Future[bool] | None, value: bool) -> None:
     if waiter is not None and not waiter.done():
         waiter.set_result(value)
+
+
+def waitable(seconds: float) -> float:
+    """`seconds`, at most what a lock can wait at once (`threading.TIMEOUT_MAX`, about 49
+    days): a longer wait (`submit_interval_seconds=1e10`, `stop(timeout=inf)`) raised
+    OverflowError and killed the sender thread. Callers loop, so a capped wait only wakes."""
+    return min(seconds, threading.TIMEOUT_MAX)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -15,7 +15,7 @@ import time
 from typing import TYPE_CHECKING, Protocol
 
 from mosaicstack_telemetry._delivery import Delivery
-from mosaicstack_telemetry._drivers import AsyncMailbox, Mailbox
+from mosaicstack_telemetry._drivers import AsyncMailbox, Mailbox, waitable
 from mosaicstack_telemetry._wire import hook_forks
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ class ThreadRunner:
         """Make the running flush the final one, and wait for the thread to end."""
         self.mailbox.finish_by(deadline, exiting=exiting)
         if self._thread is not threading.current_thread():
-            self.ended.wait(max(deadline - time.monotonic(), 0.0) + GRACE_SECONDS)
+            self.ended.wait(waitable(max(deadline - time.monotonic(), 0.0) + GRACE_SECONDS))
 
     def orphan(self) -> None:
         """The client was garbage-collected without stop(): flush what is left and end."""
@@ -189,7 +189,7 @@ class TaskRunner:
     def stop_from_thread(self, deadline: float, *, exiting: bool = False) -> None:
         """From another thread while the loop runs: the task finishes; wait for it."""
         self.mailbox.finish_by(deadline, exiting=exiting)
-        self.ended.wait(max(deadline - time.monotonic(), 0.0) + GRACE_SECONDS)
+        self.ended.wait(waitable(max(deadline - time.monotonic(), 0.0) + GRACE_SECONDS))
 
     def take_over(self) -> None:
         """The task cannot finish (its loop is stopped, closed, or blocked by the caller):

@@ -592,3 +592,16 @@ async def test_an_unexpected_error_in_a_flush_is_counted_and_the_task_carries_on
     assert "RuntimeError: injected" in caplog.text
     await client.stop_async()  # the task carried on: its final flush delivers both
     assert client.stats().sent == 2
+
+
+def test_waits_longer_than_a_lock_can_wait_are_capped(server: ScriptedServer) -> None:
+    # submit_interval_seconds=1e10 (valid: finite and positive) is past threading.TIMEOUT_MAX:
+    # the sender thread died of an OverflowError at its first wait, with a traceback.
+    client = TelemetryClient(make_config(server.url, submit_interval_seconds=1e10))
+    client.start()
+    client.track(make_event())
+    time.sleep(0.1)  # the sender is in its first wait
+    assert client.is_running
+    client.stop(timeout=float("inf"))
+    assert client.stats().sent == 1
+    assert client.stats().internal_errors == 0
