@@ -184,15 +184,20 @@ class TelemetryClient:
 
         Retries until done or `timeout` (default `shutdown_timeout_seconds`) passes, but
         returns at once when nothing can succeed now (connection refused, the name does not
-        resolve, TLS fails, the key is refused), so a caller is not held for nothing.
+        resolve, TLS fails, the key is refused), so a caller is not held for nothing. Events
+        the sender has in flight are waited for too (not from inside an event loop, which
+        they may need: `flush_async()` waits there).
         """
         before = self.stats()
         try:
             delivery = self._ready("flush()")
             if delivery is not None:
-                from mosaicstack_telemetry._drivers import Mailbox
+                from mosaicstack_telemetry._drivers import Mailbox, in_event_loop, waitable
 
-                delivery.flush(Mailbox(), self._deadline(timeout), fail_fast=True)
+                deadline = self._deadline(timeout)
+                delivery.flush(Mailbox(), deadline, fail_fast=True)
+                if not in_event_loop():
+                    self._stats.wait_in_flight(deadline, waitable)
         except Exception:
             logger.exception("Telemetry flush failed")
         return self._since(before)
@@ -205,10 +210,17 @@ class TelemetryClient:
         try:
             delivery = self._ready("flush_async()")
             if delivery is not None:
-                from mosaicstack_telemetry._drivers import AsyncMailbox
+                from mosaicstack_telemetry._drivers import AsyncMailbox, waitable
+                from mosaicstack_telemetry._workers import on_worker
 
+                deadline = self._deadline(timeout)
                 mailbox = AsyncMailbox(asyncio.get_running_loop())
-                await delivery.flush_async(mailbox, self._deadline(timeout), fail_fast=True)
+                await delivery.flush_async(mailbox, deadline, fail_fast=True)
+                if self._stats.in_flight:  # the sender's: waited for off the loop it may need
+                    stats = self._stats
+                    await on_worker(
+                        delivery.workers, lambda: stats.wait_in_flight(deadline, waitable)
+                    )
         except Exception:
             logger.exception("Telemetry flush failed")
         return self._since(before)

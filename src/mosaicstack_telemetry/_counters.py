@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: type checkers take it
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mosaicstack_telemetry._stats import TelemetryStats
 
 
@@ -15,6 +18,8 @@ class Stats:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        #: Notified as events in flight settle (see `wait_in_flight`).
+        self._settled = threading.Condition(self._lock)
         self.sent = self.rejected = self.dry_run = self.retried = self.requeued = 0
         self.in_flight = self.internal_errors = self.duplicate = 0
         self.dropped: Counter[str] = Counter()
@@ -23,6 +28,18 @@ class Stats:
     def add(self, name: str, count: int = 1) -> None:
         with self._lock:
             setattr(self, name, getattr(self, name) + count)
+            if name == "in_flight" and count < 0:
+                self._settled.notify_all()
+
+    def wait_in_flight(self, deadline: float, wait: Callable[[float], float]) -> None:
+        """Until no event is in flight (another flush's requests, the sender's, have been
+        answered) or `deadline`; `wait` caps each wait (`_drivers.waitable`)."""
+        with self._settled:
+            while self.in_flight > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._settled.wait(wait(left))
 
     def drop(self, reason: str, count: int = 1) -> None:
         if count:

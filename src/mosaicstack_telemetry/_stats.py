@@ -38,7 +38,7 @@ class FlushResult:
     sent: int  #: events the server accepted (or logged, in dry-run)
     rejected: int  #: events the server rejected individually
     dropped: int  #: events dropped (a status retrying cannot fix, or unserializable)
-    remaining: int  #: events still queued: the deadline passed before they could be sent
+    remaining: int  #: events still queued or in flight: not delivered by the deadline
     duplicate: int = 0  #: events the server already had (delivered before; not re-sent)
 
     @classmethod
@@ -47,6 +47,6 @@ class FlushResult:
             sent=after.sent - before.sent + after.dry_run - before.dry_run,
             rejected=after.rejected - before.rejected,
             dropped=sum(after.dropped.values()) - sum(before.dropped.values()),
-            remaining=after.queued + after.spooled,
+            remaining=after.queued + after.spooled + after.in_flight,
             duplicate=after.duplicate - before.duplicate,
         )

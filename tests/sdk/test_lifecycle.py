@@ -605,3 +605,34 @@ def test_waits_longer_than_a_lock_can_wait_are_capped(server: ScriptedServer) ->
     client.stop(timeout=float("inf"))
     assert client.stats().sent == 1
     assert client.stats().internal_errors == 0
+
+
+@pytest.mark.parametrize("mode", ["thread", "asyncio"])
+async def test_flush_waits_for_what_the_sender_has_in_flight(
+    server: ScriptedServer, mode: str
+) -> None:
+    # flush() flushed the (empty) queue and returned at once, remaining=0, while the sender's
+    # request still carried every event: an os._exit() after it lost them all.
+    server.delay = 0.5
+    client = TelemetryClient(make_config(server.url, batch_size=10))
+    if mode == "thread":
+        client.start()
+    else:
+        await client.start_async()
+    for _ in range(10):
+        client.track(make_event())  # a whole batch: the sender wakes and sends it
+    for _ in range(500):
+        if client.stats().in_flight == 10:
+            break
+        await asyncio.sleep(0.01)
+    assert client.stats().in_flight == 10
+    if mode == "thread":
+        result = await asyncio.to_thread(client.flush, 10)
+    else:
+        result = await client.flush_async(10)
+    assert (result.sent, result.remaining) == (10, 0)
+    assert len(server.event_ids()) == 10
+    if mode == "thread":
+        client.stop()
+    else:
+        await client.stop_async()
