@@ -27,8 +27,9 @@ OnError = Callable[[DeliveryError, Sequence[Any]], None]
 BeforeSend = Callable[[Any], Any]
 
 _HEX = frozenset("0123456789abcdefABCDEF")
-#: http(s)://host[:port][/path]: a URL `_url_problem` accepts at a glance.
-_SIMPLE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::([0-9]{1,5}))?(?:/[!-~]*)?")
+#: http(s)://host[:port][/path]: a URL `_url_problem` accepts at a glance (the path printable
+#: ASCII, without the `?` or `#` of a query or fragment).
+_SIMPLE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::([0-9]{1,5}))?(?:/[!\"$->@-~]*)?")
 _CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 #: The instance id a disabled config gets when none is set, so code that builds events from
 #: `config.instance_id` keeps working with only the kill switch set. `validate()` rejects it
@@ -82,6 +83,23 @@ def _url_problem(url: str) -> str | None:
         return "must start with http:// or https://"
     if not parts.hostname:
         return "must name a host after the scheme"
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return "must not contain spaces or control characters"
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        return (
+            "must not have a query or a fragment: it is the server's base URL, to which the SDK "
+            "appends /v1/events/batch"
+        )
+    return None
+
+
+def _header_problem(value: object) -> str | None:
+    """Why `value` cannot be an HTTP header value, or None."""
+    if not isinstance(value, str):
+        return f"got {_got(value)}"
+    bad = next((i for i, ch in enumerate(value) if not " " <= ch <= "~"), None)
+    if bad is not None:
+        return f"character {bad + 1} of {value!r} is not printable ASCII"
     return None
 
 
@@ -192,7 +210,9 @@ class TelemetryConfig:
         """
         errors: list[str] = []
         url = self.server_url
-        if not isinstance(url, str) or not url:
+        if not isinstance(url, str):
+            errors.append(f"server_url must be a URL string (got {_got(url)})")
+        elif not url:
             errors.append("server_url is required (e.g. https://tel-api.mosaicstack.dev)")
         else:
             typed = self._typed_url
@@ -257,6 +277,13 @@ class TelemetryConfig:
             hook = getattr(self, name)
             if hook is not None and not callable(hook):
                 errors.append(f"{name} must be a function or None (got {_got(hook)})")
+        for name in ("enabled", "dry_run", "debug"):
+            flag = getattr(self, name)
+            if not isinstance(flag, bool):
+                errors.append(f"{name} must be True or False (got {_got(flag)})")
+        header_problem = _header_problem(self.user_agent)
+        if header_problem is not None:
+            errors.append(f"user_agent must be printable ASCII text ({header_problem})")
         ttl = self.prediction_cache_ttl_seconds
         if not _is_number(ttl) or ttl < 0:
             errors.append(

@@ -110,7 +110,9 @@ class HttpWire:
     def _sync_client(self) -> Any:
         with self._lock:
             if self._sync is None:
-                self._sync = self._new_client()
+                client = self._new_client()
+                client.get_httpx_client()  # made now (the generated client makes it lazily):
+                self._sync = client  # close() then closes what exists, never makes one
             return self._sync
 
     def prepare(self) -> None:

@@ -36,6 +36,14 @@ def valid(**overrides: object) -> TelemetryConfig:
         ("shutdown_timeout_seconds", -1, "must be a positive number (got -1)"),
         ("spool_max_events", True, "must be a positive integer (got True, a bool)"),
         ("prediction_cache_ttl_seconds", "6h", "0 or more (got '6h', a str)"),
+        # A str was taken as true: enabled="false" sent events, dry_run="false" sent none.
+        ("enabled", "false", "must be True or False (got 'false', a str)"),
+        ("dry_run", "false", "must be True or False (got 'false', a str)"),
+        ("debug", 1, "must be True or False (got 1)"),
+        ("server_url", 123, "must be a URL string (got 123)"),  # was "server_url is required"
+        # Not sendable in a header: nothing was ever delivered, and close() raised.
+        ("user_agent", "outil-été/1.0", "(character 7 of 'outil-été/1.0' is not printable ASCII)"),
+        ("user_agent", None, "must be printable ASCII text (got None)"),
     ],
 )
 def test_a_rejected_value_is_quoted_with_its_type(field: str, value: object, expected: str) -> None:
@@ -52,6 +60,10 @@ def test_a_rejected_value_is_quoted_with_its_type(field: str, value: object, exp
         ("ftp://x", "server_url must start with http:// or https:// (got 'ftp://x')"),
         ("tel-api.example", "must start with http:// or https:// (got 'tel-api.example')"),
         ("https://h:99999", "server_url is not a usable URL: Port out of range"),
+        ("https://exa mple.com", "server_url must not contain spaces or control characters"),
+        # Every batch went to a path the server does not serve: dropped for good as 404/405.
+        ("https://h/v1?region=eu", "server_url must not have a query or a fragment: it is the"),
+        ("https://h/#x", "server_url must not have a query or a fragment"),
     ],
 )
 def test_the_url_message_quotes_what_was_typed(typed: str, expected: str) -> None:
