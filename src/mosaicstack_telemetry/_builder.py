@@ -205,4 +205,25 @@ def _priced(data: dict[str, Any], cache_read: int, cache_write: int) -> int:
                 _prices.INSTALL_HINT,
             )
         return 0
-    return 0 if cost is None else cost
+    if cost is None:
+        return 0
+    limit = _cost_limit()
+    if cost > limit:
+        logger.warning(
+            "EventBuilder.cost_from_prices(): the price of %s's %d + %d tokens, %d microdollars, "
+            "is above the most an event may carry (%d, the contract's bound); the event is "
+            "built with a cost of 0",
+            data["model"],
+            data["actual_input_tokens"],
+            data["actual_output_tokens"],
+            cost,
+            limit,
+        )
+        return 0
+    return cost
+
+
+def _cost_limit() -> int:
+    """The contract's maximum for `actual_cost_usd_micros`, from the model's own field."""
+    metadata = TaskCompletionEvent.model_fields["actual_cost_usd_micros"].metadata
+    return min(int(getattr(m, "le", 1 << 62)) for m in metadata)

@@ -73,6 +73,27 @@ def test_no_known_price_keeps_zero_and_says_so_at_debug(
     assert record.levelno == logging.DEBUG
 
 
+def test_a_price_above_what_an_event_may_carry_keeps_zero_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # 8M + 200k tokens of claude-opus-4-1 price at $135, past the contract's $100: build()
+    # raised a ValidationError about actual_cost_usd_micros (events.md: it never fails so).
+    with caplog.at_level(logging.WARNING, "mosaicstack_telemetry"):
+        event = (
+            EventBuilder(instance_id=INSTANCE)
+            .model("claude-opus-4-1")
+            .provider(Provider.ANTHROPIC)
+            .tokens(actual_in=8_000_000, actual_out=200_000)
+            .cost_from_prices()
+            .build()
+        )
+    assert event.actual_cost_usd_micros == 0
+    (record,) = caplog.records
+    assert "135000000 microdollars, is above the most an event may carry (100000000" in (
+        record.getMessage()
+    )
+
+
 def test_the_provider_is_optional_for_the_lookup() -> None:
     event = builder("gpt-5").provider(Provider.UNKNOWN).cost_from_prices().build()
     assert event.actual_cost_usd_micros == expected("gpt-5", "openai", 112_340, 38_760)
