@@ -77,7 +77,8 @@ class Delivery:
         # A spool lease outlives every retry of one batch; a dead holder's is reclaimed
         # sooner (see `Spool.lease`).
         lease = (config.request_timeout_seconds + BACKOFF_CAP) * (config.max_retries + 1) + 60
-        return cls(config, EventSource(queue, stats, log, spool, lease, config.on_error))
+        source = EventSource(queue, stats, log, spool, lease, config.on_error, config.server_url)
+        return cls(config, source)
 
     # -- wires -----------------------------------------------------------------------------
 

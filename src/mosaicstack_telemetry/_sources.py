@@ -41,9 +41,11 @@ class EventSource:
         spool: Spool | None,
         lease_seconds: float,
         on_error: OnError | None = None,
+        url: str = "",
     ) -> None:
         self.queue, self.stats, self._log = queue, stats, log
         self.spool = spool
+        self.url = url  # the server's, for messages and `on_error`
         self._lease = lease_seconds
         self.on_error = on_error
 
@@ -190,9 +192,10 @@ class EventSource:
             self._log.log(
                 ERROR,
                 settle.reason,
-                "Kept a batch of %d events in the spool: the server answered %s%s; fix the "
-                "API key, they are sent again by the next flush",
+                "Kept a batch of %d events in the spool: %s answered %s%s; fix the API key, "
+                "they are sent again by the next flush",
                 len(items),
+                self.url,
                 settle.reason,
                 answer_detail(settle),
             )
@@ -200,17 +203,20 @@ class EventSource:
             self._finish(items)
             self.stats.drop(settle.reason, len(items))
             self.stats.error(refused(settle))
+            answer = settle.answer
+            status = answer.status if answer is not None else None
             self._log.log(
                 ERROR,
                 settle.reason,
-                "Dropped a batch of %d events: the server answered %s%s; retrying cannot succeed",
+                "Dropped a batch of %d events: %s answered %s%s; retrying cannot succeed%s",
                 len(items),
+                self.url,
                 settle.reason,
                 answer_detail(settle),
+                _WRONG_PATH if status in (404, 405) else "",
             )
-            answer = settle.answer
-            status = answer.status if answer is not None else None
-            self.report(DeliveryError(settle.reason, answer_detail(settle), status=status), items)
+            detail = answer.detail() if answer is not None else ""
+            self.report(DeliveryError(settle.reason, detail, status=status, url=self.url), items)
 
     def _delivered(self, settle: Settle, count: int) -> None:
         answer = settle.answer
@@ -317,6 +323,13 @@ def warm_up() -> None:
     dump_event(event)
     result = {"index": 0, "event_id": str(event.event_id), "status": "accepted"}
     read_events_answer({"accepted": 1, "rejected": 0, "duplicate": 0, "results": [result]}, 1)
+
+
+#: What a 404 or 405 for the events endpoint means: the URL, not the events.
+_WRONG_PATH = (
+    "; check server_url: it must be the server's base URL, to which the SDK appends "
+    "/v1/events/batch"
+)
 
 
 def answer_detail(settle: Settle) -> str:

@@ -84,8 +84,28 @@ def test_on_error_gets_the_dropped_events_and_the_reason(server: ScriptedServer)
     ((error, dropped),) = calls
     assert isinstance(error, DeliveryError)
     assert (error.reason, error.status) == ("http_422", 422)
-    assert "the envelope is wrong" in error.detail
+    # The server's text and the URL: detail was ' ({...})', a log's fragment, and url ''.
+    assert error.detail == '{"detail": "the envelope is wrong"}'
+    assert error.url == server.url
+    assert str(error) == f'http_422: {{"detail": "the envelope is wrong"}} ({server.url})'
     assert [e.event_id for e in dropped] == [e.event_id for e in events]
+
+
+@pytest.mark.parametrize("path", ["/v1", "/telemetry"])
+def test_a_server_url_with_a_wrong_path_says_so(
+    server: ScriptedServer, caplog: pytest.LogCaptureFixture, path: str
+) -> None:
+    # Every batch was dropped as http_404 with no URL in the message and no hint.
+    client = TelemetryClient(make_config(server.url + path))
+    client.track(make_event())
+    server.script(Reply(404, {"detail": "Not Found"}))
+    with caplog.at_level(logging.ERROR, logger="mosaicstack_telemetry"):
+        client.stop()
+    assert (
+        f"Dropped a batch of 1 events: {server.url}{path} answered http_404 "
+        '({"detail": "Not Found"}); retrying cannot succeed; check server_url: it must be the '
+        "server's base URL, to which the SDK appends /v1/events/batch"
+    ) in caplog.text
 
 
 def test_on_error_that_raises_is_logged_and_counted(
