@@ -54,7 +54,14 @@ class Intake:
             self._stats.drop("before_send")
             return None
         if not isinstance(result, TaskCompletionEvent):
-            self.invalid_event(result)
+            self._stats.drop("before_send_error")
+            self._log.log(
+                ERROR,
+                "before-send-result",
+                "Event dropped: before_send returned a %s; it must return the event (changed or "
+                "not, e.g. event.model_copy(update=...)) or None to drop it",
+                type(result).__name__,
+            )
             return None
         return result
 
