@@ -225,7 +225,14 @@ def log_request(request: Request, url: str, answer: Answer | None, error: str | 
     """One DEBUG line per request: what was sent, and how it ended."""
     if not logger.isEnabledFor(DEBUG):
         return
-    if answer is not None:
+    if answer is not None and answer.dry_run:
+        logger.debug(
+            "[DRY RUN] POST %s/v1/%s/batch: %d items, not sent",
+            url,
+            request.operation,
+            request.count,
+        )
+    elif answer is not None:
         logger.debug(
             "POST %s/v1/%s/batch: %d items, HTTP %d in %.3f s",
             url,

@@ -181,13 +181,19 @@ def test_dry_run_logs_each_batch_and_sends_nothing(
     client = TelemetryClient(make_config(server.url + "/", dry_run=True, batch_size=2))
     for _ in range(3):
         client.track(make_event())
-    with caplog.at_level(logging.INFO, logger="mosaicstack_telemetry"):
+    with caplog.at_level(logging.DEBUG, logger="mosaicstack_telemetry"):
         client.stop()
     lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
     url = f"{server.url}/v1/events/batch"
     assert lines == [
         f"[DRY RUN] Would submit batch of 2 events to {url}",
         f"[DRY RUN] Would submit batch of 1 events to {url}",
+    ]
+    # Its DEBUG request lines too: they said "POST ...: 2 items, HTTP 202".
+    requests = [r.getMessage() for r in caplog.records if "POST" in r.getMessage()]
+    assert requests == [
+        f"[DRY RUN] POST {url}: 2 items, not sent",
+        f"[DRY RUN] POST {url}: 1 items, not sent",
     ]
     assert server.seen == []
     assert client.stats().dry_run == 3
