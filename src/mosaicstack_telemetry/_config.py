@@ -103,6 +103,28 @@ def _header_problem(value: object) -> str | None:
     return None
 
 
+_warned_concurrency: set[str] = set()
+
+
+def _env_concurrency(typed: str) -> int:
+    """`MOSAIC_TELEMETRY_MAX_CONCURRENT_REQUESTS`, or the default (4) with a warning, once per
+    value, when it is not an integer from 1 to 16: a typo in a tuning variable must not
+    invalidate the config, and so drop every event. ASCII digits only: `str.isdigit()` also
+    takes "²" (`int()` raises) and "٣" (3)."""
+    if typed.isascii() and typed.isdigit() and 1 <= int(typed) <= 16:
+        return int(typed)
+    if typed not in _warned_concurrency:
+        import logging
+
+        _warned_concurrency.add(typed)
+        logging.getLogger("mosaicstack_telemetry").warning(
+            "%s=%r is not an integer from 1 to 16: it is ignored, max_concurrent_requests stays 4",
+            ENV_CONCURRENCY,
+            typed[:40],
+        )
+    return 4
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -180,12 +202,7 @@ class TelemetryConfig:
             self.debug = debug.lower() in TRUTHY
         concurrency = os.environ.get(ENV_CONCURRENCY, "").strip()
         if concurrency and self.max_concurrent_requests == 4:
-            # Left unparsed when not a number: validate() reports it with what was typed.
-            # ASCII digits only: str.isdigit() also takes "²" (int() raises) and "٣" (3).
-            value: Any = (
-                int(concurrency) if concurrency.isascii() and concurrency.isdigit() else concurrency
-            )
-            self.max_concurrent_requests = value
+            self.max_concurrent_requests = _env_concurrency(concurrency)
         # What the user typed, quoted by validate(): "http://" is stored as "http:".
         self._typed_url = self.server_url
         if isinstance(self.server_url, str):

@@ -150,18 +150,22 @@ def test_the_placeholder_is_never_valid_for_an_enabled_config() -> None:
     assert message.startswith(f"instance_id is {DISABLED_INSTANCE_ID}, the placeholder")
 
 
-@pytest.mark.parametrize("typed", ["²", "٣", "four"])
-def test_a_concurrency_from_the_environment_that_is_not_ascii_digits_is_reported(
-    typed: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("typed", ["²", "٣", "four", "0", "17"])
+def test_a_concurrency_from_the_environment_that_is_not_1_to_16_is_ignored_with_a_warning(
+    typed: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """`str.isdigit()` takes "²" (then `int()` raised out of `TelemetryConfig()`) and "٣"
-    (silently 3): both are reported as typed, like any other invalid value."""
+    (silently 3). A typo in this tuning variable then made the whole config invalid, so every
+    event was dropped, and the message did not name the variable."""
     monkeypatch.setenv("MOSAIC_TELEMETRY_MAX_CONCURRENT_REQUESTS", typed)
-    config = valid()
-    assert config.max_concurrent_requests == typed
-    (problem,) = config.validate()
-    assert "max_concurrent_requests" in problem
-    assert repr(typed) in problem
+    with caplog.at_level(logging.WARNING, logger="mosaicstack_telemetry"):
+        config = valid()
+    assert config.max_concurrent_requests == 4
+    assert config.validate() == []
+    assert (
+        f"MOSAIC_TELEMETRY_MAX_CONCURRENT_REQUESTS={typed!r} is not an integer from 1 to 16: it "
+        "is ignored, max_concurrent_requests stays 4"
+    ) in caplog.text
 
 
 def test_a_concurrency_from_the_environment_in_ascii_digits_is_used(
