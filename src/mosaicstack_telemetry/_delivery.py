@@ -19,8 +19,9 @@ from mosaicstack_telemetry._config import TelemetryConfig
 from mosaicstack_telemetry._counters import Stats
 from mosaicstack_telemetry._drivers import AsyncMailbox, Mailbox, flush_async, flush_blocking
 from mosaicstack_telemetry._errors import DeliveryError
+from mosaicstack_telemetry._flow import Flow
 from mosaicstack_telemetry._log import WARNING, RateLimitedLog, logger
-from mosaicstack_telemetry._planner import Done, Flow, Planner, Policy
+from mosaicstack_telemetry._planner import Done, Planner, Policy
 from mosaicstack_telemetry._predictionsource import PredictionSource
 from mosaicstack_telemetry._queue import EventQueue
 from mosaicstack_telemetry._retry import BACKOFF_CAP

@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 
+from mosaicstack_telemetry._flow import MIN_STALL_SECONDS, Flow
 from mosaicstack_telemetry._planner import (
-    MIN_STALL_SECONDS,
     Done,
-    Flow,
     Job,
     Planner,
     Policy,
