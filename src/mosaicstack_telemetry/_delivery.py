@@ -78,7 +78,16 @@ class Delivery:
         # A spool lease outlives every retry of one batch; a dead holder's is reclaimed
         # sooner (see `Spool.lease`).
         lease = (config.request_timeout_seconds + BACKOFF_CAP) * (config.max_retries + 1) + 60
-        source = EventSource(queue, stats, log, spool, lease, config.on_error, config.server_url)
+        source = EventSource(
+            queue,
+            stats,
+            log,
+            spool,
+            lease,
+            config.on_error,
+            url=config.server_url,
+            instance=str(config.instance_id),
+        )
         return cls(config, source)
 
     # -- wires -----------------------------------------------------------------------------

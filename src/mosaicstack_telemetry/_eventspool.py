@@ -63,18 +63,24 @@ class EventSpool:
             return str(fields.get("event_id") or new_event_id_text())
         data = {**BUILDER_DEFAULTS, **fields}
         written = event_json(data)
-        if written is None:  # not plain JSON, or not valid: the model decides, and says why
+        if written is not None:
+            event_id, body = written
+            row = (event_id, str(data["instance_id"]), body)
+        else:  # not plain JSON, or not valid: the model decides, and says why
             from mosaicstack_telemetry._models import TaskCompletionEvent, dump_event
 
             event = TaskCompletionEvent.model_validate(data)
-            written = (str(event.event_id), dump_event(event))
-        self.evicted += self._spool.add([written])
-        return written[0]
+            row = (str(event.event_id), str(event.instance_id), dump_event(event))
+        self.evicted += self._spool.add([row])
+        return row[0]
 
-    def count(self) -> int:
-        """How many events the spool holds (those of every process sharing it); 0 when
-        disabled."""
-        return self._spool.count() if self.enabled else 0
+    def count(self, instance_id: str | None = None) -> int:
+        """How many events the spool holds (those of every process sharing it); with
+        `instance_id`, those of that instance that no other process is sending now (what a
+        client of that instance would send). 0 when disabled."""
+        if not self.enabled:
+            return 0
+        return self._spool.count(None if instance_id is None else str(instance_id))
 
     def close(self) -> None:
         """Close the file (a later call opens it again)."""

@@ -42,10 +42,12 @@ class EventSource:
         lease_seconds: float,
         on_error: OnError | None = None,
         url: str = "",
+        instance: str = "",
     ) -> None:
         self.queue, self.stats, self._log = queue, stats, log
         self.spool = spool
         self.url = url  # the server's, for messages and `on_error`
+        self.instance = instance  # whose events this source sends from a shared spool
         self._lease = lease_seconds
         self.on_error = on_error
 
@@ -88,7 +90,8 @@ class EventSource:
         if not written:
             return
         try:
-            self.stats.drop("spool_evicted", spool.add((str(e.event_id), b) for e, b in written))
+            rows = ((str(e.event_id), str(e.instance_id), body) for e, body in written)
+            self.stats.drop("spool_evicted", spool.add(rows))
         except Exception as exc:
             self.queue._put_back([event for event, _ in written])  # they stay in memory
             self._spool_failed(exc)
@@ -98,7 +101,7 @@ class EventSource:
         if spool is None:
             return 0
         try:
-            return spool.count()
+            return spool.count(self.instance)
         except Exception as exc:
             self._spool_failed(exc)
             return 0
@@ -123,9 +126,9 @@ class EventSource:
         spool = self.spool
         if spool is not None:
             try:
-                if whole and spool.count() < count:
+                if whole and spool.count(self.instance) < count:
                     return []
-                return spool.lease(count, self._lease)
+                return spool.lease(count, self._lease, self.instance)
             except Exception as exc:
                 self._spool_failed(exc)
         if whole and self.queue.size < count:

@@ -49,11 +49,46 @@ CREATE TABLE IF NOT EXISTS events (
     body BLOB NOT NULL,
     created REAL NOT NULL,
     lease_until REAL NOT NULL DEFAULT 0,
-    lease_pid INTEGER NOT NULL DEFAULT 0
+    lease_pid INTEGER NOT NULL DEFAULT 0,
+    instance TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS events_lease ON events (lease_until, id);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Give a spool made before events carried their instance (`instance`) that column, filled
+    from each event's JSON where SQLite can read it ('' where not: any instance may send it).
+    Processes opening one old spool at once may race to add it: the loser finds it there."""
+    import sqlite3
+
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
+    if "instance" not in columns:
+        try:
+            conn.execute("ALTER TABLE events ADD COLUMN instance TEXT NOT NULL DEFAULT ''")
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc).lower():
+                raise
+        with contextlib.suppress(sqlite3.OperationalError):  # an SQLite without JSON
+            conn.execute(
+                "UPDATE events SET instance = lower(json_extract(body, '$.instance_id')) "
+                "WHERE instance = ''"
+            )
+    conn.execute("CREATE INDEX IF NOT EXISTS events_instance ON events (instance, lease_until, id)")
+
+
+def instance_key(instance: object) -> str:
+    """How the spool records an instance id: its canonical lower-case text."""
+    text = str(instance).strip().lower()
+    if len(text) == 36:
+        return text
+    import uuid
+
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return text
 
 
 class SpooledEvent:
@@ -107,18 +142,34 @@ def describe_problem(path_text: str, exc: BaseException) -> str:
     return f"{path} cannot be created: {exc}"
 
 
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 class Spool:
     """The SQLite file behind `spool_path`. Thread-safe; safe across processes."""
 
     def __init__(self, path: str | os.PathLike[str], max_events: int = 100_000) -> None:
-        self.path = os.path.expanduser(os.fspath(path))
+        # Absolute: a relative path must not follow the working directory from one open to the
+        # next, and "file:..." must stay a file name, not become an SQLite URI.
+        self.path = os.path.abspath(os.path.expanduser(os.fspath(path)))
         self.max_events = max_events
         self._lock = allocate_lock()  # threading.Lock, without importing threading
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
+        self._file: tuple[int, int] | None = None  # (device, inode) of the file opened
 
     def _connect(self) -> sqlite3.Connection:
-        # A connection must not cross a fork: the child opens its own.
+        # A connection must not cross a fork: the child opens its own. Nor outlive its file:
+        # one deleted or replaced meanwhile (by a user, another tool) is opened again by name.
+        if self._conn is not None and self._pid == os.getpid() and not self._same_file():
+            conn, self._conn = self._conn, None
+            with contextlib.suppress(Exception):
+                conn.close()
         if self._conn is None or self._pid != os.getpid():
             import sqlite3
 
@@ -145,11 +196,17 @@ class Spool:
                         time.sleep(0.02)
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.executescript(_SCHEMA)
+                _migrate(conn)
+                self._file = _identity(self.path)
             except BaseException:
                 conn.close()
                 raise
             self._conn, self._pid = conn, os.getpid()
         return self._conn
+
+    def _same_file(self) -> bool:
+        """Whether the path still names the file the connection has open."""
+        return _identity(self.path) == self._file
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -163,14 +220,16 @@ class Spool:
                 raise
             conn.execute("COMMIT")
 
-    def add(self, events: Iterable[tuple[str, bytes]]) -> int:
-        """Store (event_id, json) pairs; a known event_id is stored once. Returns how many of
-        the oldest events were evicted to stay within `max_events`."""
+    def add(self, events: Iterable[tuple[str, str, bytes]]) -> int:
+        """Store (event_id, instance_id, json) triples; a known event_id is stored once.
+        Returns how many of the oldest events were evicted to stay within `max_events`."""
         now = time.time()
-        rows = [(event_id, body, now) for event_id, body in events]
+        rows = [(event_id, instance_key(inst), body, now) for event_id, inst, body in events]
         with self._transaction() as conn:
             conn.executemany(
-                "INSERT OR IGNORE INTO events (event_id, body, created) VALUES (?, ?, ?)", rows
+                "INSERT OR IGNORE INTO events (event_id, instance, body, created) "
+                "VALUES (?, ?, ?, ?)",
+                rows,
             )
             (count,) = conn.execute("SELECT COUNT(*) FROM events").fetchone()
             excess = max(count - self.max_events, 0)
@@ -190,10 +249,15 @@ class Spool:
         """`add` for events: each stored as the JSON the server will receive."""
         from mosaicstack_telemetry._models import dump_event
 
-        return self.add((str(e.event_id), dump_event(e)) for e in events)
+        return self.add((str(e.event_id), str(e.instance_id), dump_event(e)) for e in events)
 
-    def lease(self, limit: int, seconds: float) -> list[SpooledEvent]:
-        """Claim up to `limit` of the oldest unclaimed events for `seconds`."""
+    def lease(self, limit: int, seconds: float, instance: str) -> list[SpooledEvent]:
+        """Claim up to `limit` of the oldest unclaimed events of `instance` for `seconds`.
+
+        Only that instance's (and those of an old spool whose instance is unknown): a client
+        sends with its own key, and the server refuses another instance's events
+        (`instance_mismatch`) for good, which deleted them from a spool several projects share.
+        """
         now = time.time()
         me = os.getpid()
         with self._transaction() as conn:
@@ -208,8 +272,9 @@ class Spool:
                         (pid,),
                     )
             rows = conn.execute(
-                "SELECT id, event_id, body FROM events WHERE lease_until <= ? ORDER BY id LIMIT ?",
-                (now, limit),
+                "SELECT id, event_id, body FROM events WHERE instance IN (?, '') "
+                "AND lease_until <= ? ORDER BY id LIMIT ?",
+                (instance_key(instance), now, limit),
             ).fetchall()
             conn.executemany(
                 "UPDATE events SET lease_until = ?, lease_pid = ? WHERE id = ?",
@@ -230,9 +295,19 @@ class Spool:
                 [(e.row,) for e in events],
             )
 
-    def count(self) -> int:
+    def count(self, instance: str | None = None) -> int:
+        """The events in the file; with `instance`, those this process may send for it: that
+        instance's, not leased by another process (which is sending them)."""
         with self._lock:
-            (count,) = self._connect().execute("SELECT COUNT(*) FROM events").fetchone()
+            conn = self._connect()
+            if instance is None:
+                (count,) = conn.execute("SELECT COUNT(*) FROM events").fetchone()
+            else:
+                (count,) = conn.execute(
+                    "SELECT COUNT(*) FROM events WHERE instance IN (?, '') "
+                    "AND (lease_until <= ? OR lease_pid = ?)",
+                    (instance_key(instance), time.time(), os.getpid()),
+                ).fetchone()
         return int(count)
 
     def evicted(self) -> int:

@@ -34,7 +34,9 @@ def prefill(cli: Cli, instance: str, n: int = 1, **fields: object) -> list[str]:
         )
         for _ in range(n)
     ]
-    Spool(cli.spool).add((str(e.event_id), e.model_dump_json().encode()) for e in events)
+    Spool(cli.spool).add(
+        (str(e.event_id), str(e.instance_id), e.model_dump_json().encode()) for e in events
+    )
     return [str(e.event_id) for e in events]
 
 
@@ -287,13 +289,21 @@ def test_flush_with_a_wrong_key_keeps_the_events_and_never_prints_the_key(
     assert len(telemetry_server.events()) == 1
 
 
-def test_rejected_events_are_reported(cli: Cli, telemetry_server: TelemetryServer) -> None:
+def test_another_instances_events_are_left_in_a_shared_spool(
+    cli: Cli, telemetry_server: TelemetryServer
+) -> None:
+    # The hook and `track` share one spool per user, whatever the project's instance: a flush
+    # with one instance's key sent the other's events, the server refused them for good
+    # (instance_mismatch), and they were deleted: never stored anywhere.
     cli.env.update(telemetry_server.env())
     other_instance = "00000000-0000-4000-8000-0000000000ff"
-    cli.run("track", "--event-instance-id", other_instance)  # not the key's instance
+    cli.run("track", "--event-instance-id", other_instance)  # another project's event
+    cli.run("track", "--model", "mine")
     res = cli.run("flush")
-    assert res.out.strip() == "sent 0, rejected 1, dropped 0, remaining 0"
+    assert res.out.strip() == "sent 1, rejected 0, dropped 0, remaining 0"
     assert res.code == 0
+    assert [e["model"] for e in telemetry_server.events()] == ["mine"]
+    assert len(spooled(cli.spool)) == 1  # kept for a flush with its own instance's key
 
 
 # -- predict ---------------------------------------------------------------------------------

@@ -16,9 +16,12 @@ from tests.sdk.conftest import Reply, ScriptedServer, background_flush, make_con
 from mosaicstack_telemetry import TelemetryClient
 from mosaicstack_telemetry._spool import Spool
 
+#: The instance of the hand-made rows (a spool leases one instance's events at a time).
+INST = "12345678-1234-4234-8234-123456789abc"
 
-def _rows(n: int, prefix: str = "e") -> list[tuple[str, bytes]]:
-    return [(f"{prefix}{i}", b'{"n": %d}' % i) for i in range(n)]
+
+def _rows(n: int, prefix: str = "e") -> list[tuple[str, str, bytes]]:
+    return [(f"{prefix}{i}", INST, b'{"n": %d}' % i) for i in range(n)]
 
 
 def test_spool_add_lease_ack_release(tmp_path: Path) -> None:
@@ -26,15 +29,15 @@ def test_spool_add_lease_ack_release(tmp_path: Path) -> None:
     assert spool.add(_rows(5)) == 0
     assert spool.add(_rows(2)) == 0  # known event_ids are stored once
     assert spool.count() == 5
-    first = spool.lease(3, 60)
+    first = spool.lease(3, 60, INST)
     assert [e.event_id for e in first] == ["e0", "e1", "e2"]
-    second = spool.lease(3, 60)
+    second = spool.lease(3, 60, INST)
     assert [e.event_id for e in second] == ["e3", "e4"]  # leased rows are not handed out twice
-    assert spool.lease(3, 60) == []
+    assert spool.lease(3, 60, INST) == []
     spool.ack(first)
     spool.release(second)
     assert spool.count() == 2
-    assert [e.event_id for e in spool.lease(5, 60)] == ["e3", "e4"]
+    assert [e.event_id for e in spool.lease(5, 60, INST)] == ["e3", "e4"]
     assert spool.oldest_age() is not None
     spool.close()
 
@@ -44,15 +47,15 @@ def test_spool_is_bounded_oldest_evicted_and_counted(tmp_path: Path) -> None:
     assert spool.add(_rows(5)) == 2
     assert spool.count() == 3
     assert spool.evicted() == 2
-    assert [e.event_id for e in spool.lease(5, 60)] == ["e2", "e3", "e4"]
+    assert [e.event_id for e in spool.lease(5, 60, INST)] == ["e2", "e3", "e4"]
 
 
 def test_expired_lease_is_reclaimed(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "s.db")
     spool.add(_rows(2))
-    assert len(spool.lease(2, 0.05)) == 2
+    assert len(spool.lease(2, 0.05, INST)) == 2
     time.sleep(0.1)
-    assert len(spool.lease(2, 60)) == 2
+    assert len(spool.lease(2, 60, INST)) == 2
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="dead-process leases rely on POSIX kill(0)")
@@ -61,7 +64,7 @@ def test_lease_of_a_dead_process_is_reclaimed_at_once(tmp_path: Path) -> None:
     Spool(path).add(_rows(3))
     code = f"""
         from mosaicstack_telemetry._spool import Spool
-        print(len(Spool({str(path)!r}).lease(3, 3600)))
+        print(len(Spool({str(path)!r}).lease(3, 3600, {INST!r})))
     """
     out = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
@@ -71,7 +74,7 @@ def test_lease_of_a_dead_process_is_reclaimed_at_once(tmp_path: Path) -> None:
         timeout=60,
     )
     assert out.stdout.strip() == "3"  # leased for an hour by a process that has now exited
-    assert len(Spool(path).lease(3, 60)) == 3
+    assert len(Spool(path).lease(3, 60, INST)) == 3
 
 
 def test_client_persists_promptly_and_sends_on_stop(server: ScriptedServer, tmp_path: Path) -> None:
@@ -176,7 +179,9 @@ def test_sigkill_mid_flush_then_another_process_delivers_each_event_once(tmp_pat
     path = tmp_path / "spool.db"
     events = [make_event() for _ in range(60)]
     ids = {str(e.event_id) for e in events}
-    Spool(path).add((str(e.event_id), e.model_dump_json().encode()) for e in events)
+    Spool(path).add(
+        (str(e.event_id), str(e.instance_id), e.model_dump_json().encode()) for e in events
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOSAIC_TELEMETRY_")}
     # Every events request waits 0.15 s before it is processed: the flush is slow enough
     # to be caught with a batch in flight.
@@ -341,3 +346,45 @@ def test_a_forked_child_keeps_its_parents_connection_unused_and_open(tmp_path: P
         assert _spool._INHERITED == []  # kept by that reference, not by a list freed at exit
         parents.execute("SELECT 1")  # never closed
         parents.close()  # the test's own cleanup (the object itself stays, by design)
+
+
+def test_a_spool_shared_by_two_instances_leases_each_its_own(tmp_path: Path) -> None:
+    # The server refuses another instance's events for good (instance_mismatch): a client
+    # that leased them from a shared spool had them deleted, never stored anywhere.
+    other = "00000000-0000-4000-8000-0000000000ff"
+    spool = Spool(tmp_path / "s.db")
+    spool.add([("a", INST, b"{}"), ("b", other.upper(), b"{}"), ("c", INST, b"{}")])
+    assert spool.count() == 3  # the file holds all three
+    assert spool.count(INST) == 2
+    assert [e.event_id for e in spool.lease(10, 60, INST)] == ["a", "c"]
+    assert [e.event_id for e in spool.lease(10, 60, other)] == ["b"]  # any case of its id
+    spool.close()
+
+
+def test_a_spool_from_before_the_instance_column_is_migrated(tmp_path: Path) -> None:
+    import json
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        """
+        CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE,
+            body BLOB NOT NULL, created REAL NOT NULL, lease_until REAL NOT NULL DEFAULT 0,
+            lease_pid INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        """
+    )
+    other = "00000000-0000-4000-8000-0000000000ff"
+    for event_id, instance in (("a", INST), ("b", other)):
+        body = json.dumps({"event_id": event_id, "instance_id": instance}).encode()
+        conn.execute(
+            "INSERT INTO events (event_id, body, created) VALUES (?, ?, 0)", (event_id, body)
+        )
+    conn.commit()
+    conn.close()
+    spool = Spool(path)
+    assert [e.event_id for e in spool.lease(10, 60, INST)] == ["a"]  # read from each body
+    spool.add(_rows(1, prefix="new"))
+    assert spool.count(other) == 1
+    spool.close()

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     path = eff.config.spool_path
     try:
-        held = count(path)
+        held = count(path, str(eff.config.instance_id))
     except Exception as exc:
         if not os.path.exists(os.path.expanduser(path)):  # no file, and none can be made
             summarize(args, 0, 0, 0, 0, None)
@@ -76,22 +76,24 @@ def run(args: argparse.Namespace) -> int:
     return deliver(args, eff)
 
 
-def count(path: str) -> int:
-    """How many events the spool file holds, read afresh; raises when it cannot be read."""
+def count(path: str, instance: str) -> int:
+    """How many events of `instance` the spool file holds that this process may send (not
+    another instance's, nor those another process is sending), read afresh; raises when it
+    cannot be read."""
     from mosaicstack_telemetry import EventSpool
 
     with EventSpool(path) as spool:
-        return spool.count()
+        return spool.count(instance)
 
 
 def left_after(
-    result: FlushResult, total: int, path: str, last_error: str | None
+    result: FlushResult, total: int, path: str, last_error: str | None, instance: str
 ) -> tuple[int | None, str]:
     """What remains after a flush, and why. The file is counted again: a client that cannot
     use the spool (a read-only file) carries on in memory, where none of its events are, and
     its `remaining` would say 0."""
     try:
-        held = count(path)
+        held = count(path, instance)
     except Exception as exc:
         return None, f"cannot read the spool {path}: {reason(exc)}"
     done = result.sent + result.rejected + result.dropped + result.duplicate
@@ -166,7 +168,9 @@ def deliver(args: argparse.Namespace, eff: _settings.Effective) -> int:
             progress.end(total - result.remaining)
     finally:
         client.close()
-    remaining, why = left_after(result, total, eff.config.spool_path, stats.last_error)
+    remaining, why = left_after(
+        result, total, eff.config.spool_path, stats.last_error, str(eff.config.instance_id)
+    )
     summarize(args, result.sent, result.rejected, result.dropped, remaining, why)
     return 0 if remaining == 0 else 1
 

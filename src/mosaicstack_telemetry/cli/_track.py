@@ -268,7 +268,9 @@ def send(args: argparse.Namespace, eff: _settings.Effective) -> int:
         last = client.stats().last_error
     finally:
         client.close()
-    remaining, why = left_after(result, total, eff.config.spool_path, last)
+    remaining, why = left_after(
+        result, total, eff.config.spool_path, last, str(eff.config.instance_id)
+    )
     if remaining == 0:
         return 0
     left = "its" if remaining is None else str(remaining)
