@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     # The delivery core loads with the first client that can send (a valid, enabled config):
     # importing the SDK, or a disabled client, does not pay for it.
     from mosaicstack_telemetry._delivery import Delivery
+    from mosaicstack_telemetry._planner import Done
     from mosaicstack_telemetry._runners import Runner
     from mosaicstack_telemetry._stats import FlushResult, TelemetryStats
 
@@ -173,6 +174,18 @@ class TelemetryClient:
             )
         return self._delivery
 
+    def _settle_in_flight(self, done: Done, loop: object | None) -> bool:
+        """Whether a flush should wait for the events the sender has in flight: not when its
+        own flush found nothing can succeed now, nor when the sender cannot answer them
+        meanwhile (its loop stopped or closed, or the caller is the sender itself)."""
+        runner = self._runner
+        return (
+            self._stats.in_flight > 0
+            and done.reason != "hopeless"
+            and runner is not None
+            and runner.settles(loop)
+        )
+
     def _since(self, before: TelemetryStats) -> FlushResult:
         """What a flush did: the counters now against `before`."""
         from mosaicstack_telemetry._stats import FlushResult  # loaded with `before`
@@ -185,19 +198,19 @@ class TelemetryClient:
         Retries until done or `timeout` (default `shutdown_timeout_seconds`) passes, but
         returns at once when nothing can succeed now (connection refused, the name does not
         resolve, TLS fails, the key is refused), so a caller is not held for nothing. Events
-        the sender has in flight are waited for too (not from inside an event loop, which
-        they may need: `flush_async()` waits there).
+        a running sender has in flight are waited for too, while it can answer them (see
+        `_settle_in_flight`).
         """
         before = self.stats()
         try:
             delivery = self._ready("flush()")
             if delivery is not None:
-                from mosaicstack_telemetry._drivers import Mailbox, in_event_loop, waitable
+                from mosaicstack_telemetry._drivers import Mailbox
 
                 deadline = self._deadline(timeout)
-                delivery.flush(Mailbox(), deadline, fail_fast=True)
-                if not in_event_loop():
-                    self._stats.wait_in_flight(deadline, waitable)
+                done = delivery.flush(Mailbox(), deadline, fail_fast=True)
+                if self._settle_in_flight(done, None):
+                    self._stats.wait_in_flight(deadline, delivery.paused)
         except Exception:
             logger.exception("Telemetry flush failed")
         return self._since(before)
@@ -210,16 +223,16 @@ class TelemetryClient:
         try:
             delivery = self._ready("flush_async()")
             if delivery is not None:
-                from mosaicstack_telemetry._drivers import AsyncMailbox, waitable
+                from mosaicstack_telemetry._drivers import AsyncMailbox
                 from mosaicstack_telemetry._workers import on_worker
 
                 deadline = self._deadline(timeout)
-                mailbox = AsyncMailbox(asyncio.get_running_loop())
-                await delivery.flush_async(mailbox, deadline, fail_fast=True)
-                if self._stats.in_flight:  # the sender's: waited for off the loop it may need
+                loop = asyncio.get_running_loop()
+                done = await delivery.flush_async(AsyncMailbox(loop), deadline, fail_fast=True)
+                if self._settle_in_flight(done, loop):  # waited for off the loop it may need
                     stats = self._stats
                     await on_worker(
-                        delivery.workers, lambda: stats.wait_in_flight(deadline, waitable)
+                        delivery.workers, lambda: stats.wait_in_flight(deadline, delivery.paused)
                     )
         except Exception:
             logger.exception("Telemetry flush failed")

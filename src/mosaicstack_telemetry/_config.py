@@ -100,6 +100,8 @@ def _header_problem(value: object) -> str | None:
     bad = next((i for i, ch in enumerate(value) if not " " <= ch <= "~"), None)
     if bad is not None:
         return f"character {bad + 1} of {value!r} is not printable ASCII"
+    if value != value.strip():
+        return f"{value!r} begins or ends with a space, which HTTP does not allow"
     return None
 
 

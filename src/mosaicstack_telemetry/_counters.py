@@ -31,15 +31,15 @@ class Stats:
             if name == "in_flight" and count < 0:
                 self._settled.notify_all()
 
-    def wait_in_flight(self, deadline: float, wait: Callable[[float], float]) -> None:
-        """Until no event is in flight (another flush's requests, the sender's, have been
-        answered) or `deadline`; `wait` caps each wait (`_drivers.waitable`)."""
+    def wait_in_flight(self, deadline: float, stop: Callable[[], bool]) -> None:
+        """Until no event is in flight (the sender's requests have been answered), `deadline`,
+        or `stop()` (checked at least every 0.1 s: the sender is backing off)."""
         with self._settled:
-            while self.in_flight > 0:
+            while self.in_flight > 0 and not stop():
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return
-                self._settled.wait(wait(left))
+                self._settled.wait(min(left, 0.1))
 
     def drop(self, reason: str, count: int = 1) -> None:
         if count:

@@ -191,6 +191,11 @@ class Delivery:
         self._gave_up(done)
         return done
 
+    def paused(self) -> bool:
+        """Whether every request waits now (a Retry-After, or failures in a row): the sender's
+        requests in flight will not be answered soon."""
+        return self.flow.resume_at > time.monotonic()
+
     def _gave_up(self, done: Done) -> None:
         """A flush that ended early says why and where, once a minute at most."""
         source = self.source

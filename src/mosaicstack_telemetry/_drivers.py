@@ -275,11 +275,6 @@ def waitable(seconds: float) -> float:
     return min(seconds, threading.TIMEOUT_MAX)
 
 
-def in_event_loop() -> bool:
-    """Whether this thread runs an event loop now."""
-    return _running_loop() is not None
-
-
 def _running_loop() -> asyncio.AbstractEventLoop | None:
     import asyncio
 

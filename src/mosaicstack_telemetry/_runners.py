@@ -42,6 +42,7 @@ class Runner(Protocol):
     def wake(self) -> None: ...
     @property
     def alive(self) -> bool: ...
+    def settles(self, loop: object | None) -> bool: ...
 
 
 def _spooling_only(delivery: Delivery) -> bool:
@@ -82,6 +83,11 @@ class ThreadRunner:
     @property
     def alive(self) -> bool:
         return self._thread.ident is not None and not self.ended.is_set()
+
+    def settles(self, loop: object | None) -> bool:
+        """Whether its requests in flight can be answered while the caller waits: not when
+        the caller is this thread (an `on_error` calling `flush()`)."""
+        return self.alive and self._thread is not threading.current_thread()
 
     def stop(self, deadline: float, *, exiting: bool = False) -> None:
         """Make the running flush the final one, and wait for the thread to end."""
@@ -167,6 +173,12 @@ class TaskRunner:
     def can_finish_itself(self) -> bool:
         """Whether the task can still run its final flush: its loop runs in another thread."""
         return self.alive and self.loop.is_running() and not self.in_its_loop()
+
+    def settles(self, loop: object | None) -> bool:
+        """Whether its requests in flight can be answered while the caller waits: its loop
+        runs in another thread, or the caller awaits in that loop (`loop`). Not when the loop
+        is stopped or closed, or the caller blocks it."""
+        return self.can_finish_itself() or (self.alive and loop is self.loop)
 
     async def stop_async(self, deadline: float, *, exiting: bool = False) -> None:
         """From inside the loop: make the running flush the final one and await the task."""

@@ -44,6 +44,7 @@ def valid(**overrides: object) -> TelemetryConfig:
         # Not sendable in a header: nothing was ever delivered, and close() raised.
         ("user_agent", "outil-été/1.0", "(character 7 of 'outil-été/1.0' is not printable ASCII)"),
         ("user_agent", None, "must be printable ASCII text (got None)"),
+        ("user_agent", "app/1.0 ", "begins or ends with a space, which HTTP does not allow)"),
     ],
 )
 def test_a_rejected_value_is_quoted_with_its_type(field: str, value: object, expected: str) -> None:
