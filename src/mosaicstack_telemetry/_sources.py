@@ -90,7 +90,10 @@ class EventSource:
         if not written:
             return
         try:
-            rows = ((str(e.event_id), str(e.instance_id), body) for e, body in written)
+            # Under this client's instance, whatever the event says: the client sends what it
+            # tracked (an event of another instance is refused by the server and counted, as
+            # without a spool), and never what another instance's processes spooled.
+            rows = ((str(e.event_id), self.instance, body) for e, body in written)
             self.stats.drop("spool_evicted", spool.add(rows))
         except Exception as exc:
             self.queue._put_back([event for event, _ in written])  # they stay in memory

@@ -388,3 +388,19 @@ def test_a_spool_from_before_the_instance_column_is_migrated(tmp_path: Path) -> 
     spool.add(_rows(1, prefix="new"))
     assert spool.count(other) == 1
     spool.close()
+
+
+def test_a_client_sends_what_it_tracked_whatever_instance_the_event_names(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    # Spooled under the event's own instance, it waited for a client of that instance for
+    # ever; without a spool it is sent, and a real server refuses it (counted, logged).
+    from uuid import UUID
+
+    path = tmp_path / "s.db"
+    client = TelemetryClient(make_config(server.url, spool_path=str(path)))
+    event = make_event(instance_id=UUID("00000000-0000-4000-8000-0000000000ff"))
+    client.track(event)
+    client.stop()
+    assert server.event_ids() == [str(event.event_id)]
+    assert Spool(path).count() == 0
