@@ -72,8 +72,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
                 raise
         with contextlib.suppress(sqlite3.OperationalError):  # an SQLite without JSON
             conn.execute(
-                "UPDATE events SET instance = lower(json_extract(body, '$.instance_id')) "
-                "WHERE instance = ''"
+                "UPDATE events SET instance = "
+                "coalesce(lower(json_extract(body, '$.instance_id')), '') "
+                "WHERE instance = '' AND json_valid(body)"
             )
     conn.execute("CREATE INDEX IF NOT EXISTS events_instance ON events (instance, lease_until, id)")
 

@@ -381,12 +381,18 @@ def test_a_spool_from_before_the_instance_column_is_migrated(tmp_path: Path) -> 
         conn.execute(
             "INSERT INTO events (event_id, body, created) VALUES (?, ?, 0)", (event_id, body)
         )
+    for event_id, body in (("x", b'{"event_id": "x"}'), ("y", b"not json")):  # odd rows
+        conn.execute(
+            "INSERT INTO events (event_id, body, created) VALUES (?, ?, 0)", (event_id, body)
+        )
     conn.commit()
     conn.close()
     spool = Spool(path)
-    assert [e.event_id for e in spool.lease(10, 60, INST)] == ["a"]  # read from each body
+    # Read from each body; rows whose instance cannot be read stay open to any instance.
+    assert [e.event_id for e in spool.lease(10, 60, INST)] == ["a", "x", "y"]
     spool.add(_rows(1, prefix="new"))
-    assert spool.count(other) == 1
+    assert spool.count(INST) == 4  # a, x, y (leased here) and the new one
+    assert [e.event_id for e in spool.lease(10, 60, other)] == ["b"]
     spool.close()
 
 
