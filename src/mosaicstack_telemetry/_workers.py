@@ -66,30 +66,23 @@ class Workers:
 
 async def on_worker(workers: Workers, work: Callable[[], Any]) -> Any:
     """`work()` on a worker thread, awaited: the event loop goes on meanwhile. Cancelling the
-    wait leaves the work to finish on its own."""
+    wait leaves work already running to finish on its own. (`asyncio.wrap_future` carries
+    the outcome to the loop, and drops it if the loop has closed meanwhile.)"""
     import asyncio
+    from concurrent.futures import Future
 
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[Any] = loop.create_future()
-
-    def settle(outcome: Any, ok: bool) -> None:
-        if done.done():  # the waiter was cancelled
-            return
-        if ok:
-            done.set_result(outcome)
-        else:
-            done.set_exception(outcome if isinstance(outcome, Exception) else RuntimeError(outcome))
+    future: Future[Any] = Future()
 
     def run() -> None:
+        if not future.set_running_or_notify_cancel():  # the wait was cancelled first
+            return
         try:
-            outcome, ok = work(), True
+            future.set_result(work())
         except BaseException as exc:  # handed to the waiter, whatever it is
-            outcome, ok = exc, False
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
-            loop.call_soon_threadsafe(settle, outcome, ok)
+            future.set_exception(exc)
 
     workers.submit(run)
-    return await done
+    return await asyncio.wrap_future(future)
 
 
 def _run(task: Callable[[], None]) -> None:
