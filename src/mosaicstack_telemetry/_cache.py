@@ -14,6 +14,8 @@ import mosaicstack_telemetry
 from mosaicstack_telemetry._log import ERROR, RateLimitedLog
 
 _Key = tuple[str, str, str, str]
+#: What a message adds when a dict was given where a `PredictionQuery` was expected.
+_FROM_DICT = " (PredictionQuery(**d) makes one of a dict)"
 
 
 def _value(x: object) -> str:
@@ -28,7 +30,7 @@ def cache_key(query: mosaicstack_telemetry.PredictionQuery) -> _Key:
     except AttributeError:
         raise TypeError(
             f"expected a PredictionQuery, not {type(query).__name__}"
-            + (" (PredictionQuery(**d) makes one of a dict)" if isinstance(query, dict) else "")
+            + (_FROM_DICT if isinstance(query, dict) else "")
         ) from None
     return (_value(task_type), model, _value(provider), _value(complexity))
 
@@ -53,7 +55,7 @@ def query_list(what: str, queries: object, log: RateLimitedLog) -> list[Any]:
     items = list(queries)
     wrong = {type(q).__name__ for q in items if not isinstance(q, PredictionQuery)}
     if wrong:
-        hint = " (PredictionQuery(**d) makes one of a dict)" if "dict" in wrong else ""
+        hint = _FROM_DICT if "dict" in wrong else ""
         log.log(
             ERROR,
             f"items-{what}",
