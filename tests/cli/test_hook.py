@@ -101,15 +101,19 @@ def test_the_hook_prices_the_turn_with_its_cache_tokens(cli: Cli, tmp_path: Path
     assert event.task_type == "testing"
 
 
+def _one_turn(model: str, input_tokens: int, output_tokens: int) -> list[dict[str, Any]]:
+    """A transcript's lines for one turn: the user's prompt, one answer of `model`."""
+    return [
+        _line("user", "u", "00:00", role="user", content="go"),
+        _line("assistant", "a", "00:01", id="m", model=model,
+              usage={"input_tokens": input_tokens, "output_tokens": output_tokens}),
+    ]  # fmt: skip
+
+
 def test_an_unknown_model_keeps_the_cost_at_zero(cli: Cli, tmp_path: Path) -> None:
     cli.point_at("http://127.0.0.1:9")
     path = tmp_path / "t.jsonl"
-    lines = [
-        _line("user", "u", "00:00", role="user", content="go"),
-        _line("assistant", "a", "00:01", id="m", model="no-such-model-9",
-              usage={"input_tokens": 10, "output_tokens": 5}),
-    ]  # fmt: skip
-    path.write_text("\n".join(json.dumps(line) for line in lines))
+    path.write_text("\n".join(json.dumps(line) for line in _one_turn("no-such-model-9", 10, 5)))
     res = cli.run(*HOOK, "-vv", stdin=payload(path))
     assert (res.code, res.out) == (0, "")
     assert "No price known for model 'no-such-model-9'" in res.err  # said at DEBUG
@@ -124,11 +128,7 @@ def test_a_last_line_cut_inside_a_character_is_skipped_like_any_partial_line(
     skipped, and the complete lines still make the event (not a UnicodeDecodeError)."""
     cli.point_at("http://127.0.0.1:9")
     path = tmp_path / "t.jsonl"
-    lines = [
-        _line("user", "u", "00:00", role="user", content="go"),
-        _line("assistant", "a", "00:01", id="m", model="claude-sonnet-4-5",
-              usage={"input_tokens": 100, "output_tokens": 50}),
-    ]  # fmt: skip
+    lines = _one_turn("claude-sonnet-4-5", 100, 50)
     partial = json.dumps(_line("assistant", "b", "00:02", content="café"), ensure_ascii=False)
     cut = partial.encode()[: partial.encode().index("é".encode()) + 1]
     path.write_bytes(b"".join(json.dumps(line).encode() + b"\n" for line in lines) + cut)
