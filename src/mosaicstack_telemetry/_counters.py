@@ -17,7 +17,9 @@ class Stats:
     """Thread-safe counters behind `TelemetryStats`; never touched by a successful `track()`."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # Reentrant: a signal handler whose `track()` drops an event (counted here) may run
+        # while its thread is inside `stats()` or another count; a plain lock deadlocks there.
+        self._lock = threading.RLock()
         #: Notified as events in flight settle (see `wait_in_flight`).
         self._settled = threading.Condition(self._lock)
         self.sent = self.rejected = self.dry_run = self.retried = self.requeued = 0

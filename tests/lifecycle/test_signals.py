@@ -111,3 +111,39 @@ def _delivered_once(child: Child, server: LocalServer) -> None:
     tracked = [i for final in child.finals().values() for i in final["tracked"]]
     assert len(tracked) == 3, child.describe()
     assert server.deliveries(tracked) == dict.fromkeys(tracked, 1), child.describe()
+
+
+def test_a_signal_handler_that_tracks_while_its_thread_reads_stats_never_deadlocks(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """A handler that tracks (here a bad event, dropped and counted) runs between any two
+    bytecodes of its thread, inside `stats()` too: the counters' lock used to be taken again
+    by the same thread, which waited for itself for ever."""
+    child = run_child(
+        tmp_path,
+        """
+        import signal, time
+
+        client = lc.make_client()
+        handled = 0
+
+        def handler(signum, frame):
+            global handled
+            client.track("not an event")  # dropped, counted under the counters' lock
+            handled += 1
+
+        signal.signal(signal.SIGALRM, handler)
+        signal.setitimer(signal.ITIMER_REAL, 0.0005, 0.0005)
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:
+            client.stats()
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        lc.mark("done", handled=handled, dropped=client.stats().dropped)
+        """,
+        config_for(server),
+        timeout=60,
+    )
+    assert child.returncode == 0, child.describe()
+    done = child.mark("done")
+    assert done["handled"] > 0, child.describe()
+    assert done["dropped"] == {"invalid_event": done["handled"]}, child.describe()
