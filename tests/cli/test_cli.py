@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable
@@ -210,8 +211,37 @@ def test_track_then_flush_delivers(cli: Cli, telemetry_server: TelemetryServer) 
     assert telemetry_server.events() == []  # track never sends
     res = cli.run("flush")
     assert res.code == 0, res.err
-    assert res.out.strip() == "sent 3, rejected 0, dropped 0, remaining 0"
+    assert res.out.strip() == "sent 3, duplicate 0, rejected 0, dropped 0, remaining 0"
     assert sorted(e["event_id"] for e in telemetry_server.events()) == sorted(ids)
+    assert Spool(cli.spool).count() == 0
+
+
+def test_flush_counts_the_events_the_server_already_had(
+    cli: Cli, telemetry_server: TelemetryServer
+) -> None:
+    """Events sent once whose rows came back (a flush whose answer was lost) left the spool
+    unseen in the summary: sent 0, rejected 0, dropped 0 for 2 events gone."""
+    cli.env.update(telemetry_server.env())
+    for i in range(2):
+        cli.run("track", "--model", f"m{i}")
+    copy = cli.spool.with_name("before-flush.db")
+    shutil.copyfile(cli.spool, copy)
+    assert cli.run("flush").out.strip() == "sent 2, duplicate 0, rejected 0, dropped 0, remaining 0"
+    shutil.copyfile(copy, cli.spool)
+    res = cli.run("flush", "--json")
+    assert res.code == 0, res.err
+    assert json.loads(res.out) == {
+        "sent": 0,
+        "duplicate": 2,
+        "rejected": 0,
+        "dropped": 0,
+        "remaining": 0,
+        "last_error": None,
+    }
+    shutil.copyfile(copy, cli.spool)
+    res = cli.run("flush")
+    assert res.out.strip() == "sent 0, duplicate 2, rejected 0, dropped 0, remaining 0"
+    assert len(telemetry_server.events()) == 2
     assert Spool(cli.spool).count() == 0
 
 
@@ -256,7 +286,7 @@ def test_flush_a_large_spool_shows_progress_and_a_summary(
     res = cli.run("flush")
     assert res.code == 0, res.err
     assert "flush: 600/600 (100%)" in res.err  # not a terminal: one line per 10%
-    assert res.out.strip() == "sent 600, rejected 0, dropped 0, remaining 0"
+    assert res.out.strip() == "sent 600, duplicate 0, rejected 0, dropped 0, remaining 0"
     assert len(telemetry_server.events()) == 600
 
 
@@ -300,7 +330,7 @@ def test_another_instances_events_are_left_in_a_shared_spool(
     cli.run("track", "--event-instance-id", other_instance)  # another project's event
     cli.run("track", "--model", "mine")
     res = cli.run("flush")
-    assert res.out.strip() == "sent 1, rejected 0, dropped 0, remaining 0"
+    assert res.out.strip() == "sent 1, duplicate 0, rejected 0, dropped 0, remaining 0"
     assert res.code == 0
     assert [e["model"] for e in telemetry_server.events()] == ["mine"]
     assert len(spooled(cli.spool)) == 1  # kept for a flush with its own instance's key

@@ -72,7 +72,7 @@ def test_the_hook_counts_each_api_response_once(
         assert time.monotonic() - start < 15
         assert (res.code, res.out, res.err) == (0, "", "")
     assert telemetry_server.events() == []  # spooled only: the hook never waits on the network
-    assert cli.run("flush").out.strip() == "sent 1, rejected 0, dropped 0, remaining 0"
+    assert cli.run("flush").out.strip() == "sent 1, duplicate 0, rejected 0, dropped 0, remaining 0"
     (event,) = telemetry_server.events()
     # msg_A once (30,004 in, 250 out) + msg_B (10,506 in, 80 out); not msg_A twice (60,008).
     assert event["actual_input_tokens"] == 40_510

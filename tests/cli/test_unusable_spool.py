@@ -53,7 +53,7 @@ def test_flush_of_a_read_only_spool_exits_1_and_counts_what_it_holds(
     read_only_spool(cli, telemetry_server, 3)
     res = cli.run("flush")
     assert res.code == 1, res.both
-    assert res.out.strip() == "sent 0, rejected 0, dropped 0, remaining 3"
+    assert res.out.strip() == "sent 0, duplicate 0, rejected 0, dropped 0, remaining 3"
     assert f"3 events remain (the spool {cli.spool} could not be used" in res.err
     res = cli.run("flush", "--json")
     assert res.code == 1, res.both
@@ -72,7 +72,7 @@ def test_flush_of_a_corrupt_spool_exits_1_and_does_not_claim_it_is_empty(
     cli.spool.write_bytes(content)
     res = cli.run("flush")
     assert res.code == 1, res.both
-    assert res.out.strip() == "sent 0, rejected 0, dropped 0, remaining unknown"
+    assert res.out.strip() == "sent 0, duplicate 0, rejected 0, dropped 0, remaining unknown"
     assert f"cannot read the spool {cli.spool}: file is not a database" in res.err
     assert "nothing was sent" in res.err
     assert "Traceback" not in res.both

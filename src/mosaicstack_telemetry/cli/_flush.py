@@ -63,15 +63,15 @@ def run(args: argparse.Namespace) -> int:
         held = count(path, str(eff.config.instance_id))
     except Exception as exc:
         if not os.path.exists(os.path.expanduser(path)):  # no file, and none can be made
-            summarize(args, 0, 0, 0, 0, None)
+            summarize(args, 0, None)
             return 0
         # Not a spool, or unreadable: a client would fall back to an empty memory queue and
         # report "remaining 0". Nothing is sent, and what the file holds is unknown.
-        summarize(args, 0, 0, 0, None, f"cannot read the spool {path}: {reason(exc)}")
+        summarize(args, None, f"cannot read the spool {path}: {reason(exc)}")
         err("mosaic-telemetry: nothing was sent; repair the file or move it aside, then flush")
         return 1
     if held == 0:  # nothing to send: no client, no network
-        summarize(args, 0, 0, 0, 0, None)
+        summarize(args, 0, None)
         return 0
     return deliver(args, eff)
 
@@ -108,21 +108,26 @@ def left_after(
 
 def summarize(
     args: argparse.Namespace,
-    sent: int,
-    rejected: int,
-    dropped: int,
     remaining: int | None,
     last_error: str | None,
+    *,
+    sent: int = 0,
+    duplicate: int = 0,
+    rejected: int = 0,
+    dropped: int = 0,
 ) -> None:
     """The summary line (or JSON object) on stdout; what remains, and why, on stderr.
 
-    `remaining` is None when the spool cannot be read: unknown, never reported as 0.
+    `remaining` is None when the spool cannot be read: unknown, never reported as 0. The
+    events the server already had (`duplicate`: an earlier flush delivered them, its answer
+    lost) are counted apart, so every event that left the spool is in the line.
     """
     if args.json:
         import json  # only here: an empty flush without --json does without it
 
         summary: dict[str, Any] = {
             "sent": sent,
+            "duplicate": duplicate,
             "rejected": rejected,
             "dropped": dropped,
             "remaining": remaining,
@@ -131,7 +136,10 @@ def summarize(
         out(json.dumps(summary))
         return
     left = "unknown" if remaining is None else remaining
-    out(f"sent {sent}, rejected {rejected}, dropped {dropped}, remaining {left}")
+    out(
+        f"sent {sent}, duplicate {duplicate}, rejected {rejected}, dropped {dropped}, "
+        f"remaining {left}"
+    )
     if remaining is None:
         err(f"mosaic-telemetry: what remains is unknown: {last_error}")
     elif remaining:
@@ -171,7 +179,15 @@ def deliver(args: argparse.Namespace, eff: _settings.Effective) -> int:
     remaining, why = left_after(
         result, total, eff.config.spool_path, stats.last_error, str(eff.config.instance_id)
     )
-    summarize(args, result.sent, result.rejected, result.dropped, remaining, why)
+    summarize(
+        args,
+        remaining,
+        why,
+        sent=result.sent,
+        duplicate=result.duplicate,
+        rejected=result.rejected,
+        dropped=result.dropped,
+    )
     return 0 if remaining == 0 else 1
 
 
@@ -180,7 +196,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "flush",
         parents=[common],
         help="deliver everything the spool holds",
-        description="Deliver the spool; prints sent / rejected / dropped / remaining. "
+        description="Deliver the spool; prints sent / duplicate / rejected / dropped / "
+        "remaining. "
         "Exit 1 if events remain. When stderr is not a terminal, each HTTP attempt is "
         "printed on it.",
     )
