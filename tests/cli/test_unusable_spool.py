@@ -11,6 +11,8 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,68 @@ def test_track_flush_still_records_then_delivers(
     (event,) = telemetry_server.events()
     assert (event["event_id"], event["model"], event["retry_count"]) == (res.out.strip(), "now", 2)
     assert spooled(cli.spool) == []
+
+
+# -- a full disk ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real, full filesystem (a 256 KiB tmpfs, filled up): a directory on it."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
+        capture_output=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {made.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(directory: Path) -> None:
+    with (directory / "filler").open("wb", buffering=0) as filler:
+        try:
+            for _ in range(1 << 16):  # bounded: 256 MiB, far beyond the disk
+                filler.write(b"\0" * 4096)
+        except OSError:  # ENOSPC: the disk is full
+            return
+    raise AssertionError(f"{directory} never filled up")
+
+
+def test_a_full_disk_is_named_with_what_to_do_by_track_flush_and_doctor(
+    cli: Cli, full_disk: Path
+) -> None:
+    """track, flush and doctor used to advise "make the file and its directory writable" (or
+    "repair the file") for a full disk, and doctor found "no problems" beside a new spool."""
+    cli.point_at(DEAD_URL)
+    spool = full_disk / "spool.db"
+    assert cli.run("track", "--spool", str(spool), "--no-prices").code == 0  # room for it
+    fill(full_disk)
+    for path in (spool, full_disk / "new.db"):
+        res = cli.run("track", "--spool", str(path), "--no-prices")
+        assert res.code == 1, res.both
+        assert res.out == ""
+        assert "neither recorded nor sent; free some space on the disk that holds it" in res.err
+        assert "writable" not in res.err
+    res = cli.run("flush", "--spool", str(spool), "--timeout", "1")
+    assert res.code == 1, res.both
+    assert "nothing was sent; free some space on the disk that holds it, then flush" in res.err
+    for path in (spool, full_disk / "new.db"):
+        res = cli.run("doctor", "--spool", str(path), "--timeout", "1")
+        assert res.code == 1, res.both
+        assert f"[FAIL] spool-disk  the disk holding {path} is full" in res.out
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="Linux's /dev/full")
+def test_track_on_a_device_that_is_always_full_says_to_free_space(cli: Cli) -> None:
+    cli.point_at(DEAD_URL)
+    res = cli.run("track", "--spool", "/dev/full", "--no-prices")
+    assert res.code == 1, res.both
+    assert "(database or disk is full): it was neither recorded nor sent; free some space" in (
+        res.err
+    )

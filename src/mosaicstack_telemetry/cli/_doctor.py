@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mosaicstack_telemetry.cli import _settings
-from mosaicstack_telemetry.cli._output import out, scrub
+from mosaicstack_telemetry.cli._output import FULL_BELOW, free_space, out, scrub
 
 
 @dataclass
@@ -128,6 +128,29 @@ def _read_spool(path: Path) -> tuple[str, int, float | None, int]:
     return str(health), int(count), age, int(row[0]) if row else 0
 
 
+#: Free space below which the spool's disk is worth a warning.
+_LOW_BELOW = 64 << 20
+
+
+def _disk(path: Path) -> list[Check]:
+    """The free space where the spool lives: a full disk fails every `track`."""
+    free = free_space(str(path))
+    if free is None:
+        return []
+    if free < FULL_BELOW:
+        return [
+            Check(
+                "spool-disk",
+                "FAIL",
+                f"the disk holding {path} is full ({free:,} bytes free): no event can be "
+                "recorded; free some space",
+            )
+        ]
+    if free < _LOW_BELOW:
+        return [Check("spool-disk", "warn", f"{free >> 20} MiB free on the disk holding {path}")]
+    return []
+
+
 def _spool(path_text: str) -> list[Check]:
     path = Path(path_text).expanduser()
     if not path.exists():
@@ -136,11 +159,12 @@ def _spool(path_text: str) -> list[Check]:
             return [Check("spool", "FAIL", f"{path}: no directory to create it in")]
         if not os.access(parent, os.W_OK):
             return [Check("spool", "FAIL", f"{path}: {parent} is not writable")]
-        return [Check("spool", "ok", f"{path} does not exist yet (created by the first track)")]
+        created = Check("spool", "ok", f"{path} does not exist yet (created by the first track)")
+        return [created, *_disk(path)]
     try:
         health, count, age, evicted = _read_spool(path)
     except sqlite3.Error as exc:
-        return [Check("spool", "FAIL", f"{path}: cannot be opened as a spool: {exc}")]
+        return [Check("spool", "FAIL", f"{path}: cannot be opened as a spool: {exc}"), *_disk(path)]
     checks = [Check("spool", "ok", f"{path}: {count} events waiting")]
     if age is not None:
         checks.append(Check("spool-age", "ok", f"oldest event waiting for {age:.0f} s"))
@@ -149,7 +173,7 @@ def _spool(path_text: str) -> list[Check]:
     checks.append(Check("spool-integrity", "ok" if health == "ok" else "FAIL", health))
     if not os.access(path, os.W_OK):
         checks.append(Check("spool-writable", "FAIL", f"{path} is not writable"))
-    return checks
+    return checks + _disk(path)
 
 
 def _server(

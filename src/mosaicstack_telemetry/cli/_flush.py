@@ -13,7 +13,14 @@ import os
 import sys
 
 from mosaicstack_telemetry.cli import _settings
-from mosaicstack_telemetry.cli._output import ensure_logging, err, out, reason, show_attempts
+from mosaicstack_telemetry.cli._output import (
+    ensure_logging,
+    err,
+    out,
+    reason,
+    show_attempts,
+    spool_remedy,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _output)
 if TYPE_CHECKING:
@@ -68,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
         # Not a spool, or unreadable: a client would fall back to an empty memory queue and
         # report "remaining 0". Nothing is sent, and what the file holds is unknown.
         summarize(args, None, f"cannot read the spool {path}: {reason(exc)}")
-        err("mosaic-telemetry: nothing was sent; repair the file or move it aside, then flush")
+        todo = spool_remedy(reason(exc), path, otherwise="repair the file or move it aside")
+        err(f"mosaic-telemetry: nothing was sent; {todo}, then flush")
         return 1
     if held == 0:  # nothing to send: no client, no network
         summarize(args, 0, None)
@@ -100,8 +108,8 @@ def left_after(
     if held > result.remaining and done + result.remaining < total:  # the client lost them
         why = last_error or "see the error above"
         return held, (
-            f"the spool {path} could not be used ({why}), so none of them was sent; make the "
-            "file and its directory writable, then flush again"
+            f"the spool {path} could not be used ({why}), so none of them was sent; "
+            f"{spool_remedy(why, path)}, then flush again"
         )
     return max(held, result.remaining), last_error or "deadline"
 

@@ -60,6 +60,43 @@ def reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+#: Less free space than this where a spool lives is a full disk: SQLite needs room for an
+#: event and its journal.
+FULL_BELOW = 1 << 20
+
+
+def free_space(path: str) -> int | None:
+    """The free bytes of the disk that holds `path` (or would, once made); None if unknown."""
+    import shutil
+    from pathlib import Path
+
+    where = Path(path).expanduser().absolute()
+    directory = next((p for p in where.parents if p.is_dir()), None)
+    try:
+        return None if directory is None else shutil.disk_usage(directory).free
+    except OSError:
+        return None
+
+
+def spool_remedy(
+    why: str, path: str, otherwise: str = "make the file and its directory writable"
+) -> str:
+    """What to do about a spool that could not be written. A full disk or another process's
+    lock is not fixed by permissions; a full disk may only say "disk I/O error" (its journal
+    could not be made), so the free space is looked at too."""
+    text = why.lower()
+    if "locked" in text or "busy" in text:
+        return "another process holds it locked: try again in a moment"
+    free = free_space(path)
+    if (
+        "disk is full" in text
+        or "no space left" in text
+        or (free is not None and free < FULL_BELOW)
+    ):
+        return "free some space on the disk that holds it"
+    return otherwise
+
+
 _width: list[int] = []
 
 

@@ -22,6 +22,7 @@ from mosaicstack_telemetry.cli._output import (
     out,
     reason,
     show_attempts,
+    spool_remedy,
 )
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _output)
@@ -198,10 +199,10 @@ def invalid_event(exc: ValueError) -> str:
 def not_stored(path: str, exc: BaseException) -> str:
     """Why an event is not in the spool, and that it was not sent either: the CLI never falls
     back to a client, whose exit flush would send an event reported as failed."""
+    why = reason(exc)
     return (
-        f"could not write the event to {path} ({reason(exc)}): it was "
-        "neither recorded nor sent; make the file and its directory writable, or choose "
-        "another spool (--spool, MOSAIC_TELEMETRY_SPOOL_PATH)"
+        f"could not write the event to {path} ({why}): it was neither recorded nor sent; "
+        f"{spool_remedy(why, path)}, or choose another spool (--spool, MOSAIC_TELEMETRY_SPOOL_PATH)"
     )
 
 
