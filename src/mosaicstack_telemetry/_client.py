@@ -8,6 +8,7 @@ so a client dropped without `stop()` is garbage-collected and its sender still f
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import weakref
@@ -255,7 +256,9 @@ class TelemetryClient:
             from mosaicstack_telemetry._runners import ThreadRunner
 
             self._runner = thread = ThreadRunner(delivery)
-            self._finalizer = weakref.finalize(self, thread.orphan)
+            # Never `self` in the callback: the finalizer would keep the client alive.
+            keep = functools.partial(_exit.adopt, runner=None, budget=self._exit_budget)
+            self._finalizer = weakref.finalize(self, thread.orphan, keep)
             self._finalizer.atexit = False  # the exit flush is _exit's job
             thread.start()
 
@@ -332,13 +335,11 @@ class TelemetryClient:
             delivery, runner = self._delivery, self._runner
             if delivery is None or self._stopped or not delivery.source.holds_events():
                 return
-            # A running thread sender finishes on its own (its finalizer); an asyncio one only
-            # while its loop runs elsewhere: else the exit flush takes its events over.
-            if runner is not None and runner.alive:
-                from mosaicstack_telemetry._runners import TaskRunner  # loaded: a runner exists
-
-                if not isinstance(runner, TaskRunner) or runner.can_finish_itself():
-                    return
+            # A running thread sender finishes on its own (its finalizer) and hands the exit
+            # flush what it could not send. An asyncio one goes on while its loop runs, which
+            # may stop before the process ends: the exit flush finishes it, or takes over.
+            if runner is not None and runner.alive and runner.mode == "thread":
+                return
             _exit.adopt(delivery, runner, self._exit_budget)
         except Exception:  # noqa: S110  # a half-made client, or the interpreter shutting down
             pass

@@ -20,6 +20,7 @@ from mosaicstack_telemetry._wire import hook_forks
 
 if TYPE_CHECKING:
     import asyncio
+    from collections.abc import Callable
 
 THREAD_NAME = "mosaicstack-telemetry-sender"
 #: How long `stop()` waits past its deadline for a runner to end: requests are cut at the
@@ -72,6 +73,8 @@ class ThreadRunner:
         # still wait for what it holds.
         self.ended = threading.Event()
         self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
+        #: Set by `orphan()`: who keeps what the last flush could not send.
+        self._keep: Callable[[Delivery], None] | None = None
 
     def start(self) -> None:
         hook_forks()
@@ -95,8 +98,11 @@ class ThreadRunner:
         if self._thread is not threading.current_thread():
             self.ended.wait(waitable(max(deadline - time.monotonic(), 0.0) + GRACE_SECONDS))
 
-    def orphan(self) -> None:
-        """The client was garbage-collected without stop(): flush what is left and end."""
+    def orphan(self, keep: Callable[[Delivery], None]) -> None:
+        """The client was garbage-collected without stop(): flush what is left and end. What
+        that flush cannot send (the server down for a moment) goes to `keep`, the exit flush:
+        nothing else holds the delivery any more."""
+        self._keep = keep
         self.mailbox.finish_by(time.monotonic() + LAST_WORDS_SECONDS)
 
     def _run(self) -> None:
@@ -124,6 +130,9 @@ class ThreadRunner:
                 healthy = False
         assert mailbox.deadline is not None
         delivery.finish(mailbox, mailbox.deadline)
+        keep = self._keep
+        if keep is not None and delivery.source.holds_events():
+            keep(delivery)
 
 
 class TaskRunner:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from tests.lifecycle._harness import (
+    Action,
     assert_clean,
     config_for,
     run_child,
@@ -210,7 +211,12 @@ def test_events_in_flight_when_the_loop_was_closed_go_at_exit(
             async def main(client):
                 await client.start_async()
                 lc.track(client, 3)  # a full batch: the sender wakes and sends it
-                await asyncio.sleep(0.3)
+                # Until the request is out (its answer comes 1 s later); a loaded machine may
+                # take a while to load the HTTP stack first.
+                for _ in range(1000):
+                    if client.stats().in_flight:
+                        break
+                    await asyncio.sleep(0.01)
 
             client = lc.make_client(batch_size=3)
             loop = asyncio.new_event_loop()
@@ -269,3 +275,77 @@ def test_the_exit_flush_sends_when_no_thread_can_be_started(
     tracked = [i for final in child.finals().values() for i in final["tracked"]]
     assert len(tracked) == 3, child.describe()
     assert server.deliveries(tracked) == dict.fromkeys(tracked, 1), child.describe()
+
+
+def test_a_dropped_clients_events_its_sender_could_not_send_go_at_exit(tmp_path: Path) -> None:
+    """A started client garbage-collected while the server is down: its sender's last flush
+    (2 s) fails and the sender ends. Its events were kept by nothing ("they stay queued", said
+    the warning) and lost at exit, though the server was back by then."""
+    with local_server() as srv:
+        srv.set_down(True)
+        child = run_child(
+            tmp_path,
+            """
+            import gc, threading, time
+
+            client = lc.make_client()
+            client.start()
+            lc.track(client, 3)
+            ids = lc._tracked.pop((lc.os.getpid(), 0))
+            lc._clients.clear()
+            del client
+            gc.collect()  # its sender makes a last flush, which fails, and ends
+            for _ in range(1000):
+                if "mosaicstack-telemetry-sender" not in [t.name for t in threading.enumerate()]:
+                    break
+                time.sleep(0.01)
+            lc.mark("sender-ended", ids=ids)
+            time.sleep(0.5)  # the server comes back meanwhile
+            """,
+            config_for(srv),
+            actions=[Action("sender-ended", lambda _: srv.set_down(False))],
+        )
+        assert child.returncode == 0, child.describe()
+        ids = child.mark("sender-ended")["ids"]
+        assert sorted(srv.stored_ids()) == sorted(ids), child.describe()
+        # Said once, truthfully: they stayed queued (for the exit flush), and were not lost.
+        assert child.stderr.count("3 events were not delivered") == 1, child.describe()
+        assert "they stay queued" in child.stderr, child.describe()
+        assert "lost" not in child.stderr, child.describe()
+
+
+def test_a_dropped_async_clients_events_go_at_exit_after_its_loop_stopped(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """A client started in a loop that runs in another thread, dropped from this one: its
+    task kept the events, then the loop stopped (not closed) with the task suspended. Nothing
+    held the client for the exit flush: the events were lost without a word."""
+    child = run_child(
+        tmp_path,
+        """
+        import asyncio, gc, threading
+
+        loop = asyncio.new_event_loop()
+        runner = threading.Thread(target=loop.run_forever)
+        runner.start()
+
+        async def begin():
+            client = lc.make_client(submit_interval_seconds=3600)
+            await client.start_async()
+            lc.track(client, 3)
+            return client
+
+        client = asyncio.run_coroutine_threadsafe(begin(), loop).result()
+        ids = lc._tracked.pop((lc.os.getpid(), 0))
+        lc._clients.clear()
+        del client
+        gc.collect()
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join()
+        lc.mark("loop-stopped", ids=ids)
+        """,
+        config_for(server),
+    )
+    assert child.returncode == 0, child.describe()
+    ids = child.mark("loop-stopped")["ids"]
+    assert server.deliveries(ids) == dict.fromkeys(ids, 1), child.describe()
