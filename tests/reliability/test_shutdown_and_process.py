@@ -173,7 +173,10 @@ async def test_flush_async_reports_what_happened(server: ScriptedServer) -> None
 
 
 def test_dropped_client_does_not_leak_its_thread_and_flushes(server: ScriptedServer) -> None:
+    from mosaicstack_telemetry import _exit
+
     before = _senders()
+    adopted = len(_exit._LEFT)
     for _ in range(20):
         client = TelemetryClient(make_config(server.url))
         client.start()
@@ -184,7 +187,11 @@ def test_dropped_client_does_not_leak_its_thread_and_flushes(server: ScriptedSer
     while _senders() > before and time.monotonic() < deadline:
         time.sleep(0.02)
     assert _senders() == before
-    assert len(server.event_ids()) == 20  # each orphaned sender flushed before it ended
+    # Each orphaned sender flushed before it ended; on a loaded machine a last flush (2 s) may
+    # not finish, and what it could not send is kept for the exit flush, never dropped.
+    kept = _exit._LEFT[adopted:]
+    del _exit._LEFT[adopted:]  # this server is gone by the time pytest exits
+    assert len(server.event_ids()) + sum(d.source.queue.size for d, _, _ in kept) == 20
 
 
 def _run_python(code: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
