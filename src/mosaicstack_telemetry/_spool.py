@@ -298,18 +298,25 @@ class Spool:
 
     def count(self, instance: str | None = None) -> int:
         """The events in the file; with `instance`, those this process may send for it: that
-        instance's, not leased by another process (which is sending them)."""
+        instance's, not leased by another live process (which is sending them). A dead
+        process's lease counts as free: `lease()` reclaims it."""
         with self._lock:
             conn = self._connect()
             if instance is None:
                 (count,) = conn.execute("SELECT COUNT(*) FROM events").fetchone()
-            else:
-                (count,) = conn.execute(
-                    "SELECT COUNT(*) FROM events WHERE instance IN (?, '') "
-                    "AND (lease_until <= ? OR lease_pid = ?)",
-                    (instance_key(instance), time.time(), os.getpid()),
-                ).fetchone()
-        return int(count)
+                return int(count)
+            key, now, me = instance_key(instance), time.time(), os.getpid()
+            (count,) = conn.execute(
+                "SELECT COUNT(*) FROM events WHERE instance IN (?, '') "
+                "AND (lease_until <= ? OR lease_pid = ?)",
+                (key, now, me),
+            ).fetchone()
+            held = conn.execute(
+                "SELECT lease_pid, COUNT(*) FROM events WHERE instance IN (?, '') "
+                "AND lease_until > ? AND lease_pid != ? GROUP BY lease_pid",
+                (key, now, me),
+            ).fetchall()
+        return int(count) + sum(int(n) for pid, n in held if not _alive(pid))
 
     def evicted(self) -> int:
         with self._lock:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -276,6 +279,48 @@ def test_flush_with_the_server_down_exits_1_and_keeps_everything(cli: Cli) -> No
     assert summary["sent"] == 0
     assert "ConnectError" in summary["last_error"]
     assert len(spooled(cli.spool)) == 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="dead-process leases are POSIX")
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_flush_after_a_killed_flush_sends_what_the_dead_one_held(cli: Cli, signum: int) -> None:
+    """A flush killed with its batch in flight leaves the batch leased to a dead process. The
+    next flush counted only unleased events, found none, and said "sent 0 ... remaining 0",
+    exit 0, with all of them still in the spool (sent only once the lease ran out, minutes
+    later)."""
+    from mosaicstack_telemetry.server import FaultConfig, start_server
+
+    ids = prefill(cli, INSTANCE, 20)
+    slow = FaultConfig(rate=1.0, kinds=("delay",), delay_seconds=5.0)
+    with start_server(keys={KEY: INSTANCE}, faults=slow) as srv:
+        cli.point_at(srv.url)
+        flush = subprocess.Popen(
+            [sys.executable, "-m", "mosaicstack_telemetry", "flush"],
+            env=cli.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            for _ in range(3000):  # until its batch is leased (bounded: 30 s)
+                with sqlite3.connect(cli.spool) as probe:
+                    (leased,) = probe.execute(
+                        "SELECT COUNT(*) FROM events WHERE lease_pid = ?", (flush.pid,)
+                    ).fetchone()
+                if leased:
+                    break
+                time.sleep(0.01)
+            flush.send_signal(signum)
+        finally:
+            flush.wait(timeout=30)
+        assert leased == 20
+    with start_server(keys={KEY: INSTANCE}) as srv:
+        cli.point_at(srv.url)
+        res = cli.run("flush", "--json")
+        assert res.code == 0, res.both
+        summary = json.loads(res.out)
+        assert (summary["sent"], summary["remaining"]) == (20, 0), res.both
+        assert sorted(e["event_id"] for e in srv.stored_events()) == sorted(ids)
+    assert Spool(cli.spool).count() == 0
 
 
 def test_flush_a_large_spool_shows_progress_and_a_summary(
