@@ -246,14 +246,15 @@ class TelemetryClient:
         delivery = self._ready("start()")
         if delivery is None:
             return
+        from mosaicstack_telemetry._runners import ThreadRunner, replaceable
+
         with self._lock:
             runner = self._runner
-            if runner is not None and runner.alive:
+            if runner is not None and not replaceable(runner, None):
                 if runner.mode != "thread":
                     logger.warning("start() ignored: an asyncio sender is already running")
                 return
             self._stopped = False
-            from mosaicstack_telemetry._runners import ThreadRunner
 
             self._runner = thread = ThreadRunner(delivery)
             # Never `self` in the callback: the finalizer would keep the client alive.
@@ -414,14 +415,15 @@ class TelemetryClient:
         if delivery is None:
             return
         loop = asyncio.get_running_loop()
+        from mosaicstack_telemetry._runners import TaskRunner, replaceable
+
         with self._lock:
             runner = self._runner
-            if runner is not None and runner.alive:
+            if runner is not None and not replaceable(runner, loop):
                 if runner.mode == "thread":
                     logger.warning("start_async() ignored: a thread sender is already running")
                 return
             self._stopped = False
-            from mosaicstack_telemetry._runners import TaskRunner
 
             self._runner = task = TaskRunner(delivery, loop)
             task.start()

@@ -264,6 +264,21 @@ class TaskRunner:
             self.ended.set()
 
 
+def replaceable(runner: Runner | None, loop: asyncio.AbstractEventLoop | None) -> bool:
+    """Whether a new sender may take over from `runner`: none, one that ended, or a task whose
+    loop no longer runs (stopped, or closed without `stop_async()`) and is not `loop`. Such a
+    task is retired first: what its request in flight carried goes back to the queue for the
+    new sender (it was sent by no one and counted in flight for ever)."""
+    if runner is None:
+        return True
+    if isinstance(runner, TaskRunner):
+        if runner.alive and (runner.loop is loop or runner.loop.is_running()):
+            return False
+        runner.take_over()
+        return True
+    return not runner.alive
+
+
 def finish(delivery: Delivery, runner: Runner | None, deadline: float, *, exiting: bool) -> None:
     """`stop()` and the exit hook: the runner makes the final flush if it can; else (never
     started, or its event loop cannot run it) it happens here, on the caller's thread."""

@@ -349,3 +349,62 @@ def test_a_dropped_async_clients_events_go_at_exit_after_its_loop_stopped(
     assert child.returncode == 0, child.describe()
     ids = child.mark("loop-stopped")["ids"]
     assert server.deliveries(ids) == dict.fromkeys(ids, 1), child.describe()
+
+
+@pytest.mark.parametrize("ended", ["closed", "stopped"])
+def test_a_client_restarted_after_its_loop_ended_sends_what_that_loop_left_in_flight(
+    tmp_path: Path, ended: str
+) -> None:
+    """A loop closed (no `stop_async()`) while its sender waited for an answer, then the client
+    started again in `asyncio.run()`: the old request's events were counted in flight for ever,
+    never sent again (lost if the server had not stored them), and `flush_async()` waited out
+    its whole timeout for them. A loop only stopped (not closed) kept its task "running":
+    `start_async()` in the new loop was ignored, and nothing sent in the background there."""
+    with local_server(FaultConfig(rate=1.0, kinds=("delay",), delay_seconds=1.0)) as srv:
+        child = run_child(
+            tmp_path,
+            """
+            import asyncio
+
+            client = lc.make_client(batch_size=3)
+
+            async def first():
+                await client.start_async()
+                lc.track(client, 3)  # a full batch: sent at once, answered 1 s later
+                for _ in range(1000):
+                    if client.stats().in_flight:
+                        break
+                    await asyncio.sleep(0.01)
+
+            loop = asyncio.new_event_loop()
+            loop.run_until_complete(first())
+            if lc.PARAMS["ended"] == "closed":
+                loop.close()
+            lc.report("closed", client)
+
+            async def second():
+                await client.start_async()
+                lc.track(client, 3)
+                for _ in range(1000):  # sent by the new sender, in the background
+                    if client.stats().sent + client.stats().duplicate == 6:
+                        break
+                    await asyncio.sleep(0.01)
+                result = await client.flush_async(timeout=10)
+                lc.mark("flushed", remaining=result.remaining)
+                await client.stop_async()
+
+            asyncio.run(second())
+            lc.report("stopped", client)
+            """,
+            config_for(srv, submit_interval_seconds=0.05),
+            params={"ended": ended},
+        )
+        assert child.returncode == 0, child.describe()
+        assert_clean(child, srv.key)
+        assert stats_of(child.report("closed")).in_flight == 3, child.describe()
+        assert child.mark("flushed")["remaining"] == 0, child.describe()
+        stopped = stats_of(child.report("stopped"))
+        assert (stopped.in_flight, stopped.queued) == (0, 0), child.describe()
+        assert stopped.sent + stopped.duplicate == 6, child.describe()
+        tracked = child.report("stopped")["tracked"]
+        assert sorted(srv.stored_ids()) == sorted(tracked), child.describe()
