@@ -5,8 +5,12 @@ The Claude Code hook is a CLI command now: tests/cli/test_hook.py."""
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -48,6 +52,19 @@ def test_wrap_cli(
     assert event["task_duration_ms"] >= 200
 
 
+PARAMS = {
+    "task_type": "implementation",
+    "model": "claude-sonnet-4-5",
+    "provider": "anthropic",
+    "complexity": "medium",
+    "actual_input_tokens": 1000,
+    "actual_output_tokens": 500,
+    "actual_cost_usd_micros": 12000,
+    "duration_ms": 3000,
+    "outcome": "success",
+}
+
+
 def test_fastapi_service(tmp_path: Path, telemetry_server: TelemetryServer) -> None:
     """The guide's service, started as an app and driven through HTTP; its lifespan's
     stop_async() delivers on shutdown."""
@@ -78,3 +95,44 @@ with TestClient(app) as client:
     assert len(events) == 2
     assert {e["harness"] for e in events} == {"claude_code"}
     assert {e["actual_cost_usd_micros"] for e in events} == {12000}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_fastapi_service_under_uvicorn_delivers_at_a_signal(
+    tmp_path: Path, telemetry_server: TelemetryServer, signum: int
+) -> None:
+    """The example under a real uvicorn, ended as a host ends it. uvicorn runs the lifespan's
+    shutdown, then lets the signal end the process (no exit handler runs): the lifespan's
+    `stop_async()` is what delivers (docs/usage.md)."""
+    pytest.importorskip("fastapi")
+    uvicorn = [sys.executable, "-m", "uvicorn", "fastapi_service:app", "--port", "0"]
+    server = subprocess.Popen(
+        uvicorn,
+        cwd=EXAMPLES,
+        env=_env(tmp_path, telemetry_server),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        url = None
+        for line in server.stderr:  # "Uvicorn running on http://127.0.0.1:PORT ..."
+            found = re.search(r"running on (http://127\.0\.0\.1:\d+)", line)
+            if found:
+                url = found.group(1)
+                break
+        assert url, "uvicorn did not start"
+        for model in ("a", "b"):
+            query = urllib.parse.urlencode({**PARAMS, "model": model})
+            request = urllib.request.Request(f"{url}/tasks/complete?{query}", method="POST")
+            with urllib.request.urlopen(request, timeout=30) as response:  # loopback only
+                assert response.status == 200
+        server.send_signal(signum)
+        rest = server.communicate(timeout=60)[1]
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert server.returncode in (-signum, 0), rest
+    assert sorted(e["model"] for e in telemetry_server.events()) == ["a", "b"], rest
