@@ -649,13 +649,17 @@ def test_track_prices_the_tokens_unless_a_cost_is_given(cli: Cli) -> None:
     assert cli.run("track", *tokens, "--no-prices").code == 0
     given = json.dumps({"actual_cost_usd_micros": 9})
     assert cli.run("track", *tokens, "--json", "-", stdin=given).code == 0
+    # A cost of 0 is a cost too (a free or flat-rate run): it used to be priced over.
+    assert cli.run("track", *tokens, "--cost", "0").code == 0
+    free = json.dumps({"actual_cost_usd_micros": 0})
+    assert cli.run("track", *tokens, "--json", "-", stdin=free).code == 0
     price = calc_price(
         Usage(input_tokens=1000, output_tokens=200),
         model_ref="claude-sonnet-4-5",
         provider_id="anthropic",
     )
     costs = [e.actual_cost_usd_micros for e in spooled(cli.spool)]
-    assert costs == [round(price.total_price * 1_000_000), 7, 0, 9]
+    assert costs == [round(price.total_price * 1_000_000), 7, 0, 9, 0, 0]
 
 
 def test_config_json_has_json_values(cli: Cli) -> None:

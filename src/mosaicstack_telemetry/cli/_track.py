@@ -218,7 +218,8 @@ def event_fields(args: argparse.Namespace, instance_id: str) -> dict[str, Any]:
             data[field] = value
     # No tokens, nothing to price (and no genai-prices to load): `price` gives 0 for them too.
     tokens = data.get("actual_input_tokens") or data.get("actual_output_tokens")
-    if getattr(args, "prices", False) and not data.get("actual_cost_usd_micros") and tokens:
+    # A cost given is kept, 0 too (a free or flat-rate run): only a missing one is priced.
+    if getattr(args, "prices", False) and data.get("actual_cost_usd_micros") is None and tokens:
         data["actual_cost_usd_micros"] = price(data)
     return data
 
