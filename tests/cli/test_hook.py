@@ -85,6 +85,55 @@ def test_the_hook_counts_each_api_response_once(
     assert event["actual_cost_usd_micros"] == 0  # --no-prices
 
 
+def test_a_compaction_summary_continues_the_turn(cli: Cli, tmp_path: Path) -> None:
+    """After compacting, Claude Code writes a "user" line with the summary (`isCompactSummary`);
+    it was taken for a typed prompt: the turn was cut there, losing the tokens before it and
+    the compaction itself."""
+    lines = [
+        _line("user", "u1", "00:00", role="user", content="refactor the module"),
+        _line("assistant", "a1", "00:10", id="m1", model="claude-sonnet-4-5",
+              usage={"input_tokens": 1000, "output_tokens": 500}),
+        {"type": "system", "subtype": "compact_boundary", "uuid": "c1",
+         "timestamp": "2025-01-01T10:00:12Z"},
+        {**_line("user", "s1", "00:13", role="user", content="This session is being continued"),
+         "isCompactSummary": True},
+        _line("assistant", "a2", "00:40", id="m2", model="claude-sonnet-4-5",
+              usage={"input_tokens": 2000, "output_tokens": 700}),
+    ]  # fmt: skip
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    cli.point_at("http://127.0.0.1:9")
+    assert cli.run(*HOOK, "--no-prices", stdin=payload(path)).err == ""
+    (event,) = spooled(cli.spool)
+    assert (event.actual_input_tokens, event.actual_output_tokens) == (3000, 1200)
+    assert (event.context_compactions, event.task_duration_ms) == (1, 40_000)
+
+
+def test_odd_transcript_lines_are_read_past(cli: Cli, tmp_path: Path) -> None:
+    """Complete JSON lines of an unexpected shape used to fail the whole turn with a bare
+    exception: a "message" that is a string, a time without a zone beside ones with a zone,
+    a usage too large for a number."""
+    lines = [
+        {"type": "user", "uuid": "x0", "message": "an old line"},
+        _line("user", "u1", "00:00", role="user", content="go"),
+        {**_line("assistant", "a1", "00:05", id="m1", model="claude-sonnet-4-5",
+                 usage={"input_tokens": 500, "output_tokens": 30}),
+         "timestamp": "2025-01-01T10:00:05"},
+        _line("assistant", "a2", "00:09", id="m2", model="claude-sonnet-4-5",
+              usage={"input_tokens": 100, "output_tokens": 1}),
+    ]  # fmt: skip
+    text = "\n".join(json.dumps(line) for line in lines)
+    text += '\n{"type": "assistant", "message": {"id": "m3", "usage": {"input_tokens": 3e400}}}\n'
+    path = tmp_path / "t.jsonl"
+    path.write_text(text)
+    cli.point_at("http://127.0.0.1:9")
+    res = cli.run(*HOOK, "--no-prices", stdin=payload(path))
+    assert (res.code, res.out, res.err) == (0, "", "")
+    (event,) = spooled(cli.spool)
+    assert (event.actual_input_tokens, event.actual_output_tokens) == (600, 31)
+    assert event.task_duration_ms == 9000
+
+
 def test_the_hook_prices_the_turn_with_its_cache_tokens(cli: Cli, tmp_path: Path) -> None:
     from genai_prices import Usage, calc_price
 
@@ -183,9 +232,10 @@ def test_the_hook_with_no_config_at_all_exits_0(cli: Cli) -> None:
     assert not cli.spool.exists()
 
 
-def test_the_kill_switch_silences_the_hook(cli: Cli, tmp_path: Path) -> None:
-    res = cli.run(
-        *HOOK, stdin=payload(transcript(tmp_path / "t.jsonl")), MOSAIC_TELEMETRY_ENABLED="false"
-    )
-    assert (res.code, res.out, res.err) == (0, "", "")
+@pytest.mark.parametrize("stdin", ["good", "not json", "[1, 2]"])
+def test_the_kill_switch_silences_the_hook(cli: Cli, tmp_path: Path, stdin: str) -> None:
+    if stdin == "good":
+        stdin = payload(transcript(tmp_path / "t.jsonl"))
+    res = cli.run(*HOOK, stdin=stdin, MOSAIC_TELEMETRY_ENABLED="false")
+    assert (res.code, res.out, res.err) == (0, "", "")  # not even about a bad payload
     assert not cli.spool.exists()

@@ -21,7 +21,7 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 
 from mosaicstack_telemetry.cli import _settings
 from mosaicstack_telemetry.cli._output import err
@@ -59,10 +59,13 @@ def _entries(path: str) -> list[dict[str, Any]]:
 
 
 def _is_prompt(entry: dict[str, Any]) -> bool:
-    """A message the user typed (not a tool result, which also has type "user")."""
-    if entry.get("type") != "user" or entry.get("isMeta"):
+    """A message the user typed: not a tool result (which also has type "user"), nor the
+    summary Claude Code writes after compacting the context (`isCompactSummary`), which
+    continues the same turn."""
+    if entry.get("type") != "user" or entry.get("isMeta") or entry.get("isCompactSummary"):
         return False
-    content = (entry.get("message") or {}).get("content")
+    message = entry.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
     if isinstance(content, str):
         return True
     return isinstance(content, list) and any(
@@ -71,18 +74,22 @@ def _is_prompt(entry: dict[str, Any]) -> bool:
 
 
 def _time(entry: dict[str, Any]) -> datetime | None:
+    """The line's time; one without a zone is taken as UTC (Claude Code writes UTC), so
+    lines of both kinds can be compared."""
     try:
-        return datetime.fromisoformat(str(entry["timestamp"]).replace("Z", "+00:00"))
+        when = datetime.fromisoformat(str(entry["timestamp"]).replace("Z", "+00:00"))
     except (KeyError, ValueError):
         return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
 def _count(value: object) -> int:
+    """A token count as the transcript gives it; anything that is not one counts 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return 0
     try:
         return max(int(value or 0), 0)
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", NaN; 3e400 is infinite
         return 0
 
 
@@ -148,7 +155,10 @@ def summarize(payload: dict[str, Any], task_type: str, complexity: str) -> dict[
 def _record(args: argparse.Namespace) -> None:
     from mosaicstack_telemetry.cli._track import price
 
-    text = sys.stdin.read()
+    text = sys.stdin.read()  # read whatever happens: the harness writes it all
+    eff = _settings.resolve(args)
+    if not eff.config.enabled:
+        return  # the kill switch: nothing parsed, nothing stored, nothing said
     try:
         payload = json.loads(text or "{}")
     except ValueError:
@@ -157,9 +167,6 @@ def _record(args: argparse.Namespace) -> None:
     if not isinstance(payload, dict):
         err("telemetry hook: the hook payload is not a JSON object; nothing recorded")
         return
-    eff = _settings.resolve(args)
-    if not eff.config.enabled:
-        return  # the kill switch: nothing read, nothing stored, nothing said
     problems = eff.config.validate()
     if problems:
         err("telemetry hook: the telemetry config is invalid; nothing recorded:")
