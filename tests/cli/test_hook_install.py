@@ -140,6 +140,8 @@ def test_install_updates_an_entry_with_another_interpreter_in_place(cli: Cli, ol
         "MOSAIC_TELEMETRY_SPOOL_PATH=/tmp/s.db ",
         'A=\'x y\' B="\\"q" C= ',  # quoted values, an escaped quote, an empty one
         "D=x\\ y ",  # a space escaped with a backslash
+        "env MOSAIC_TASK_TYPE=testing ",  # used to be dropped: only bare NAME=value was kept
+        'cd "$CLAUDE_PROJECT_DIR" && A=1 ',
     ],
 )
 @pytest.mark.parametrize(
@@ -147,6 +149,7 @@ def test_install_updates_an_entry_with_another_interpreter_in_place(cli: Cli, ol
     [
         "python3 -m mosaicstack_telemetry hook claude-code",
         "/opt/tools/bin/mosaic-telemetry hook claude-code",
+        "'/opt/my venv/bin/python' -X importtime -m mosaicstack_telemetry hook claude-code",
     ],
 )
 def test_install_with_another_interpreter_keeps_the_users_options(

@@ -6,7 +6,7 @@ with "No module named mosaicstack_telemetry", silently. The settings file is mer
 replaced: every other key and hook is kept. An entry of ours that runs this interpreter is left
 as the user made it (options they added, such as `--no-prices`, stay), so running the command
 twice changes nothing; one with another interpreter gets this one, its options and the
-variables set in front of it kept. The file
+`cd DIR &&`, `A=1`) kept. The file
 is written atomically, through a symbolic link to its target (a dotfiles repository keeps its
 link); one that is not a JSON object is left untouched (exit 1).
 """
@@ -53,20 +53,28 @@ def settings_path(args: argparse.Namespace) -> Path:
 _ASSIGNMENTS = re.compile(
     r"""\s*(?:[A-Za-z_]\w*=(?:'[^']*'|"(?:[^"\\]|\\.)*"|\\.|[^\s'"\\])*\s+)*"""
 )
+#: One shell word: bare characters, backslash escapes, '-quoted or "-quoted parts.
+_WORD = r"""(?:'[^']*'|"(?:[^"\\]|\\.)*"|\\.|[^\s;&|()'"\\])+"""
+#: The part of an entry that runs the hook: an interpreter word (with its own options) and
+#: `-m mosaicstack_telemetry`, or the word naming the `mosaic-telemetry` script. What is in
+#: front of it (`env A=1`, `cd "$DIR" &&`, `A=1`) and after it (options) is the user's.
+_RUNS_US = re.compile(
+    rf"""(?:{_WORD}(?:\s+-[XW]\s*\S+|\s+-(?!m\s)\S+)*\s+-m\s+mosaicstack_telemetry"""
+    r"""|(?<![^\s;&|(])[^\s;&|()'"]*mosaic-telemetry) hook claude-code"""
+)
 
 
 def _updated(old: str, cmd: str) -> str | None:
     """`old`, an entry of ours, with `cmd` (this interpreter) in it; None when it runs this
-    interpreter already. The variables set in front of `old` and what follows the hook's name
-    (the user's options) are kept; the example script's arguments are not ours to keep."""
-    found = re.search(re.escape(cmd) + r"(?=$|\s|;|&|\|)", old)
-    if found:
+    interpreter already. Only the part that runs the hook is replaced: what is in front of it
+    (variables, `env`, a `cd ... &&`) and what follows (the user's options) are kept. The
+    example script's arguments are not ours to keep: of that entry, the variables in front."""
+    if re.search(re.escape(cmd) + r"(?=$|\s|;|&|\|)", old):
         return None
+    found = _RUNS_US.search(old)
+    if found:
+        return old[: found.start()] + cmd + old[found.end() :]
     env = found.group() if (found := _ASSIGNMENTS.match(old)) else ""
-    for marker in _OURS[:2]:
-        at = old.find(marker)
-        if at >= 0:
-            return env + cmd + old[at + len(marker) :]
     return env + cmd
 
 
