@@ -5,10 +5,10 @@ so it works when the SDK lives in a virtual environment, where a bare `python3` 
 with "No module named mosaicstack_telemetry", silently. The settings file is merged, never
 replaced: every other key and hook is kept. An entry of ours that runs this interpreter is left
 as the user made it (options they added, such as `--no-prices`, stay), so running the command
-twice changes nothing; one with another interpreter gets this one, its options and the
-`cd DIR &&`, `A=1`) kept. The file
-is written atomically, through a symbolic link to its target (a dotfiles repository keeps its
-link); one that is not a JSON object is left untouched (exit 1).
+twice changes nothing; one with another interpreter gets this one, its options and what is
+in front of it (`A=1`, `env A=1`, `cd DIR &&`) kept. The file is written atomically, through
+a symbolic link to its target (a dotfiles repository keeps its link); one that is not a JSON
+object is left untouched (exit 1).
 """
 
 from __future__ import annotations
