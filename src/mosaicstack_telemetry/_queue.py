@@ -44,8 +44,13 @@ class EventQueue:
         """Remove and return up to `max_items` of the oldest events."""
         with self._lock:
             items = self._items
-            count = min(max(max_items, 0), len(items))
-            return [items.popleft() for _ in range(count)]
+            taken: list[TaskCompletionEvent] = []
+            for _ in range(min(max(max_items, 0), len(items))):
+                try:
+                    taken.append(items.popleft())
+                except IndexError:  # a signal handler's flush, in this thread, took the rest
+                    break
+            return taken
 
     def put_back(self, events: Iterable[TaskCompletionEvent]) -> None:
         """Re-queue events at the front (for retries); when full, the oldest are evicted."""
@@ -56,11 +61,12 @@ class EventQueue:
         with self._lock:
             items = self._items
             items.extendleft(reversed(list(events)))
-            excess = max(len(items) - self._max_size, 0)
-            for _ in range(excess):
+            evicted = 0
+            while len(items) > self._max_size:  # re-checked: a signal handler may drain
                 items.popleft()
-            self._evicted += excess
-            return excess
+                evicted += 1
+            self._evicted += evicted
+            return evicted
 
     def reset_after_fork(self) -> None:
         """In a forked child: a fresh lock, and none of the parent's events (its to send)."""

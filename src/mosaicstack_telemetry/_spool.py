@@ -13,7 +13,7 @@ import contextlib
 import os
 import sys
 import time
-from _thread import allocate_lock
+from _thread import RLock
 
 # `mosaic-telemetry track` opens a spool on every run: this module imports nothing it can do
 # without (no typing, pathlib, dataclasses or threading: each a few percent of that run).
@@ -159,7 +159,9 @@ class Spool:
         # next, and "file:..." must stay a file name, not become an SQLite URI.
         self.path = os.path.abspath(os.path.expanduser(os.fspath(path)))
         self.max_events = max_events
-        self._lock = allocate_lock()  # threading.Lock, without importing threading
+        # threading.RLock, without importing threading. Reentrant: a signal handler calling
+        # stats() or flush() runs inside whatever spool call its thread was making.
+        self._lock = RLock()
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
         self._file: tuple[int, int] | None = None  # (device, inode) of the file opened
@@ -213,6 +215,16 @@ class Spool:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             conn = self._connect()
+            if conn.in_transaction:  # a signal handler, inside its thread's own transaction
+                conn.execute("SAVEPOINT nested")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK TO nested")
+                    conn.execute("RELEASE nested")
+                    raise
+                conn.execute("RELEASE nested")
+                return
             conn.execute("BEGIN IMMEDIATE")  # one writer at a time, across processes
             try:
                 yield conn

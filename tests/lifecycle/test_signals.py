@@ -147,3 +147,60 @@ def test_a_signal_handler_that_tracks_while_its_thread_reads_stats_never_deadloc
     done = child.mark("done")
     assert done["handled"] > 0, child.describe()
     assert done["dropped"] == {"invalid_event": done["handled"]}, child.describe()
+
+
+@pytest.mark.parametrize("handler", ["stats", "flush"])
+def test_a_signal_handler_using_a_client_with_a_spool_inside_its_flush(
+    server: LocalServer, tmp_path: Path, handler: str
+) -> None:
+    """A handler calling `stats()` or `flush()` while its thread was inside the spool (a flush
+    moving events into it or out): the spool's lock was taken again by the same thread, which
+    waited for ever. Made reentrant, the handler's flush then began a transaction inside the
+    running one (the spool was given up for memory) and drained the queue under the outer
+    drain (IndexError, a batch lost): every event is stored now, without an error. (A handler
+    taking a batch the interrupted flush had just picked may make it be sent twice: the server
+    stores it once.)"""
+    child = run_child(
+        tmp_path,
+        """
+        import signal, time
+
+        client = lc.make_client(spool_path=lc.PARAMS["spool"])
+        lc.track(client, 1)
+        client.flush(timeout=5)  # the first flush's imports done: a handler must not import
+        busy = False             # a module its thread is in the middle of importing
+
+        def handler(signum, frame):
+            global busy
+            if busy:
+                return
+            busy = True
+            try:
+                client.stats() if lc.PARAMS["handler"] == "stats" else client.flush(timeout=1)
+            finally:
+                busy = False
+
+        signal.signal(signal.SIGALRM, handler)
+        signal.setitimer(signal.ITIMER_REAL, 0.003, 0.003)
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:
+            lc.track(client, 1)
+            client.flush(timeout=1)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        client.flush(timeout=5)
+        lc.report("done", client)
+        """,
+        config_for(server),
+        params={"spool": str(tmp_path / "spool.db"), "handler": handler},
+        timeout=60,
+    )
+    assert child.returncode == 0, child.describe()
+    assert_clean(child, server.key)
+    done = child.report("done")
+    tracked = done["tracked"]
+    assert tracked, child.describe()
+    assert sorted(server.stored_ids()) == sorted(tracked), child.describe()
+    stats = stats_of(done)
+    assert (stats.queued, stats.spooled, stats.in_flight, stats.internal_errors) == (0, 0, 0, 0)
+    assert stats.sent + stats.duplicate >= len(tracked), child.describe()
