@@ -12,7 +12,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -215,3 +215,41 @@ def test_track_on_a_device_that_is_always_full_says_to_free_space(cli: Cli) -> N
     assert "(database or disk is full): it was neither recorded nor sent; free some space" in (
         res.err
     )
+
+
+@pytest.mark.parametrize(
+    ("make", "advice"),
+    [
+        (lambda p: p.write_bytes(b"not a spool\n"), "repair the file or move it aside"),
+        (lambda p: p.mkdir(), "it is a directory: give the path of a file"),
+    ],
+    ids=["corrupt", "directory"],
+)
+def test_track_advice_follows_what_is_wrong_with_the_spool(
+    cli: Cli, make: Callable[[Path], object], advice: str
+) -> None:
+    """A spool that is not one, or a directory, was answered with "make the file and its
+    directory writable", which changes nothing (flush said "repair the file" already)."""
+    cli.point_at(DEAD_URL)
+    make(cli.spool)
+    res = cli.run("track", "--no-prices")
+    assert res.code == 1, res.both
+    assert f"neither recorded nor sent; {advice}, or choose another spool" in res.err
+    assert "writable" not in res.err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("flush", "--timeout", "-1"),
+        ("flush", "--timeout", "nan"),
+        ("track", "--flush", "--flush-timeout", "-5"),
+        ("doctor", "--timeout", "soon"),
+    ],
+)
+def test_a_deadline_that_is_no_duration_is_a_usage_error(cli: Cli, args: tuple[str, ...]) -> None:
+    cli.point_at(DEAD_URL)
+    res = cli.run(*args)
+    assert res.code == 2, res.both
+    assert "seconds" in res.err
+    assert not cli.spool.exists()  # nothing recorded

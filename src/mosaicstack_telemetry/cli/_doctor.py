@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mosaicstack_telemetry.cli import _settings
-from mosaicstack_telemetry.cli._output import FULL_BELOW, free_space, out, scrub
+from mosaicstack_telemetry.cli._output import FULL_BELOW, free_space, out, scrub, seconds
 
 
 @dataclass
@@ -234,5 +234,5 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         description="Check the config, DNS, TCP, TLS, the key (an empty batch: nothing is "
         "stored) and the spool (read-only). Exit 1 on any problem.",
     )
-    doctor.add_argument("--timeout", type=float, default=5.0, metavar="S", help="per check (5)")
+    doctor.add_argument("--timeout", type=seconds, default=5.0, metavar="S", help="per check (5)")
     doctor.set_defaults(func=run)

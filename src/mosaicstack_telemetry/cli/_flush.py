@@ -18,6 +18,7 @@ from mosaicstack_telemetry.cli._output import (
     err,
     out,
     reason,
+    seconds,
     show_attempts,
     spool_remedy,
 )
@@ -209,7 +210,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "Exit 1 if events remain. When stderr is not a terminal, each HTTP attempt is "
         "printed on it.",
     )
-    flush.add_argument("--timeout", type=float, default=120.0, metavar="S", help="deadline (120)")
+    flush.add_argument("--timeout", type=seconds, default=120.0, metavar="S", help="deadline (120)")
     flush.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,

@@ -55,6 +55,17 @@ def out(message: str) -> None:
     print(scrub(message))
 
 
+def seconds(text: str) -> float:
+    """argparse's type for a deadline: a number of seconds, 0 or more (`inf`: none)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0:  # NaN too
+        raise argparse.ArgumentTypeError(f"must be 0 seconds or more, not {text}")
+    return value
+
+
 def reason(exc: BaseException) -> str:
     """An exception as the reason in a message: its text, else its type."""
     return str(exc) or type(exc).__name__
@@ -81,9 +92,10 @@ def free_space(path: str) -> int | None:
 def spool_remedy(
     why: str, path: str, otherwise: str = "make the file and its directory writable"
 ) -> str:
-    """What to do about a spool that could not be written. A full disk or another process's
-    lock is not fixed by permissions; a full disk may only say "disk I/O error" (its journal
-    could not be made), so the free space is looked at too."""
+    """What to do about a spool that could not be written. A full disk, another process's
+    lock, a directory or a file that is not a spool is not fixed by permissions; a full disk
+    may only say "disk I/O error" (its journal could not be made), so the free space is
+    looked at too."""
     text = why.lower()
     if "locked" in text or "busy" in text:
         return "another process holds it locked: try again in a moment"
@@ -94,6 +106,10 @@ def spool_remedy(
         or (free is not None and free < FULL_BELOW)
     ):
         return "free some space on the disk that holds it"
+    if os.path.isdir(os.path.expanduser(path)):
+        return "it is a directory: give the path of a file"
+    if "not a database" in text or "malformed" in text:
+        return "repair the file or move it aside"
     return otherwise
 
 

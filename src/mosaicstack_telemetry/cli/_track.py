@@ -21,6 +21,7 @@ from mosaicstack_telemetry.cli._output import (
     err,
     out,
     reason,
+    seconds,
     show_attempts,
     spool_remedy,
 )
@@ -298,7 +299,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     track.add_argument("--flush", action="store_true", help="also try to deliver right away")
     track.add_argument(
-        "--flush-timeout", type=float, default=5.0, metavar="S", help="deadline of --flush (5)"
+        "--flush-timeout", type=seconds, default=5.0, metavar="S", help="deadline of --flush (5)"
     )
     add_event_options(track)
     track.set_defaults(func=run)
