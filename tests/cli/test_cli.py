@@ -207,6 +207,20 @@ def test_track_spool_option_wins_over_the_environment(cli: Cli, tmp_path: Path) 
     assert not cli.spool.exists()
 
 
+def test_track_for_another_instance_says_which_flush_sends_it(cli: Cli) -> None:
+    """An event naming another instance waits for a flush configured with it (this config's
+    key cannot send it): recorded without a word, while this config's flush said "remaining 0"
+    for ever."""
+    cli.point_at(DEAD_URL)
+    other = "00000000-0000-4000-8000-000000000001"
+    res = cli.run("track", "--event-instance-id", other, "--no-prices")
+    assert res.code == 0, res.both
+    assert f"recorded for instance {other}, not this config's ({INSTANCE})" in res.err
+    assert "only a flush configured with that instance" in res.err
+    same = cli.run("track", "--event-instance-id", INSTANCE.upper(), "--no-prices")
+    assert (same.code, same.err) == (0, "")
+
+
 def test_track_then_flush_delivers(cli: Cli, telemetry_server: TelemetryServer) -> None:
     cli.env.update(telemetry_server.env())
     ids = [cli.run("track", "--model", f"m{i}").out.strip() for i in range(2)]

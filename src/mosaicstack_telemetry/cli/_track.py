@@ -244,7 +244,21 @@ def record(args: argparse.Namespace, eff: _settings.Effective) -> int:
     out(event_id)
     if spool.evicted:
         err("mosaic-telemetry: the spool was full: its oldest event was evicted")
+    _other_instance(str(data["instance_id"]), str(eff.config.instance_id))
     return 0
+
+
+def _other_instance(event: str, configured: str) -> None:
+    """Say so when the event names another instance: a flush sends only the events of its
+    config's instance (the server refuses the others' for good), so this one waits for a
+    flush configured with that instance and its key."""
+    from mosaicstack_telemetry._spool import instance_key
+
+    if instance_key(event) != instance_key(configured):
+        err(
+            f"mosaic-telemetry: recorded for instance {event}, not this config's ({configured}): "
+            "only a flush configured with that instance (and its API key) sends it"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
