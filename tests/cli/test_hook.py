@@ -109,6 +109,38 @@ def test_a_compaction_summary_continues_the_turn(cli: Cli, tmp_path: Path) -> No
     assert (event.context_compactions, event.task_duration_ms) == (1, 40_000)
 
 
+@pytest.mark.parametrize("prompted", [True, False], ids=["last-prompt", "no-prompt"])
+def test_a_long_transcript_is_read_from_its_end(cli: Cli, tmp_path: Path, prompted: bool) -> None:
+    """A long session's transcript (hundreds of MB) was parsed whole on every turn: seconds,
+    and memory many times its size. The turn is read from the end of the file, in blocks,
+    whatever lines (and multi-byte characters) cross their borders."""
+    filler = "é" * 700  # two bytes each: block borders fall inside characters too
+    earlier = [
+        _line("assistant", f"e{i}", "00:00", id=f"old{i}", model="claude-old",
+              usage={"input_tokens": 1, "output_tokens": 1}, content=filler)
+        for i in range(3000)
+    ]  # fmt: skip
+    last = [
+        _line("user", "u1", "01:00", role="user", content="now this"),
+        _line("assistant", "a1", "01:10", id="new", model="claude-sonnet-4-5",
+              usage={"input_tokens": 700, "output_tokens": 70}),
+    ]  # fmt: skip
+    if not prompted:
+        last = last[1:]
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in earlier + last) + "\n")
+    assert path.stat().st_size > 3 << 20  # several blocks
+    cli.point_at("http://127.0.0.1:9")
+    res = cli.run(*HOOK, "--no-prices", stdin=payload(path))
+    assert (res.code, res.err) == (0, "")
+    (event,) = spooled(cli.spool)
+    if prompted:
+        assert (event.actual_input_tokens, event.actual_output_tokens) == (700, 70)
+        assert (event.model, event.task_duration_ms) == ("claude-sonnet-4-5", 10_000)
+    else:  # no prompt at all: the whole transcript is the turn, as before
+        assert (event.actual_input_tokens, event.actual_output_tokens) == (3700, 3070)
+
+
 def test_odd_transcript_lines_are_read_past(cli: Cli, tmp_path: Path) -> None:
     """Complete JSON lines of an unexpected shape used to fail the whole turn with a bare
     exception: a "message" that is a string, a time without a zone beside ones with a zone,

@@ -35,27 +35,51 @@ _USAGE_KEYS = (*_INPUT_KEYS, "output_tokens")
 _MAX_TOKENS = 10_000_000  # the contract's bound on a token count
 
 
-def _entries(path: str) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = []
+#: How much of the transcript is read at a time, from its end backwards.
+_BLOCK = 1 << 20
+
+
+def _parse(line: bytes) -> dict[str, Any] | None:
+    """One transcript line, or None: a line Claude Code is still writing (not yet JSON, or cut
+    inside a multi-byte character: UnicodeDecodeError is a ValueError), or not an object."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+def _last_turn(path: str) -> tuple[list[dict[str, Any]], int]:
+    """The transcript's last turn (its lines from the last prompt typed on; all of them if
+    there is none) and the file's size. Read from the end backwards: a long session's
+    transcript runs to hundreds of megabytes, and the turn is its tail."""
     if not path:
         err("telemetry hook: the payload names no transcript_path: the turn has no token counts")
-        return entries
+        return [], 0
+    turn: list[dict[str, Any]] = []
     try:
-        # Bytes, decoded line by line: a last line cut inside a multi-byte character (Claude
-        # Code still writing it) is skipped with any other partial line (UnicodeDecodeError
-        # is a ValueError), instead of failing the read of the whole file.
         with open(os.path.expanduser(path), "rb") as fh:
-            for line in fh:
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue  # a line being written right now
-                if isinstance(entry, dict):
-                    entries.append(entry)
+            size = end = fh.seek(0, os.SEEK_END)
+            rest = b""  # the start of a line whose beginning is in the block before
+            while end > 0:
+                start = max(0, end - _BLOCK)
+                fh.seek(start)
+                lines = (fh.read(end - start) + rest).split(b"\n")
+                end = start
+                rest = lines.pop(0) if start > 0 else b""
+                for line in reversed(lines):
+                    entry = _parse(line)
+                    if entry is None:
+                        continue
+                    turn.append(entry)
+                    if _is_prompt(entry):
+                        turn.reverse()
+                        return turn, size
     except OSError as exc:
         err(f"telemetry hook: cannot read the transcript {path!r}: {exc.strerror or exc}")
-        return []
-    return entries
+        return [], 0
+    turn.reverse()
+    return turn, size
 
 
 def _is_prompt(entry: dict[str, Any]) -> bool:
@@ -120,9 +144,7 @@ def turn_usage(turn: list[dict[str, Any]]) -> tuple[str, dict[str, int]]:
 def summarize(payload: dict[str, Any], task_type: str, complexity: str) -> dict[str, Any]:
     """The event fields this hook derives from the payload and the transcript, plus the cache
     token counts (keys starting with "_") that pricing needs."""
-    entries = _entries(str(payload.get("transcript_path") or ""))
-    starts = [i for i, e in enumerate(entries) if _is_prompt(e)]
-    turn = entries[starts[-1] :] if starts else entries
+    turn, size = _last_turn(str(payload.get("transcript_path") or ""))
     compactions = sum(
         1 for e in turn if e.get("type") == "system" and e.get("subtype") == "compact_boundary"
     )
@@ -130,7 +152,7 @@ def summarize(payload: dict[str, Any], task_type: str, complexity: str) -> dict[
     times = [t for t in (_time(e) for e in turn) if t is not None]
     duration = int((max(times) - min(times)).total_seconds() * 1000) if len(times) > 1 else 0
     # One id per turn: the hook firing twice for the same turn records it once.
-    last = str(turn[-1].get("uuid", len(entries))) if turn else "empty"
+    last = str(turn[-1].get("uuid", size)) if turn else "empty"
     session = str(payload.get("session_id") or "no-session")
     import uuid  # here, not at the top: the hook's other paths do without it
 
