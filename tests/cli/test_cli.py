@@ -413,6 +413,9 @@ def test_predict_prints_a_table_and_json(cli: Cli, telemetry_server: TelemetrySe
     assert lines[0].split()[:6] == ["TASK", "MODEL", "PROVIDER", "CPLX", "CONF", "N"]
     assert lines[1].split()[:7] == ["testing", "m1", "openai", "low", "low", "3", "100"]
     assert lines[2].split()[:2] == ["testing", "nothing-known"]
+    # The fallback's note names the row it is about (it read as if about every row).
+    (note,) = [line for line in lines if line.startswith("note")]
+    assert note.startswith("note (testing, nothing-known, openai, low): "), res.out
     res = cli.run("predict", *query, "--model", "m1", "--json")
     (answer,) = json.loads(res.out)
     assert answer["query"]["model"] == "m1"

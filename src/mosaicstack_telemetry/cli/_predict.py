@@ -95,9 +95,14 @@ def run(args: argparse.Namespace) -> int:
             ]
         rows.append(row)
     out(table(rows))
-    for a in answers:
-        if a is not None and a.metadata.fallback_note:
-            out(f"note: {a.metadata.fallback_note}")
+    for q, a in zip(wanted, answers, strict=True):
+        if a is not None and a.metadata.fallback_note:  # which row it is about, when several
+            where = (
+                f" ({q.task_type}, {q.model}, {q.provider}, {q.complexity})"
+                if len(wanted) > 1
+                else ""
+            )
+            out(f"note{where}: {a.metadata.fallback_note}")
     return 0
 
 
