@@ -19,7 +19,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mosaicstack_telemetry._planner import Done, Job, Planner, Send, Settle, Take, Wait
-from mosaicstack_telemetry._wire import Answer, Budget, Request, Wire, WireError, log_request
+from mosaicstack_telemetry._wire import (
+    Answer,
+    Budget,
+    Request,
+    Wire,
+    WireError,
+    abandon,
+    background,
+    log_request,
+)
 from mosaicstack_telemetry._workers import Workers
 
 if TYPE_CHECKING:
@@ -306,7 +315,7 @@ async def flush_async(planner: Planner, source: Source, wire: Wire, mailbox: Asy
             step = next(flow)
             while True:
                 if isinstance(step, Start):
-                    task = asyncio.ensure_future(_deliver_async(wire, step, mailbox))
+                    task = background(asyncio.ensure_future(_deliver_async(wire, step, mailbox)))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
                 else:
@@ -319,5 +328,5 @@ async def flush_async(planner: Planner, source: Source, wire: Wire, mailbox: Asy
             return done or Done("abandoned")
         finally:
             mailbox.active = None
-            for task in tasks:
-                task.cancel()
+            for task in list(tasks):
+                abandon(task)

@@ -21,7 +21,16 @@ from mosaicstack_telemetry import _budgeted as budgeted
 from mosaicstack_telemetry._answers import decode_json
 from mosaicstack_telemetry._budgeted import READ_SLICE, sync_transport
 from mosaicstack_telemetry._config import TelemetryConfig
-from mosaicstack_telemetry._wire import EVENTS, PREDICTIONS, Answer, Budget, Request, WireError
+from mosaicstack_telemetry._wire import (
+    EVENTS,
+    PREDICTIONS,
+    Answer,
+    Budget,
+    Request,
+    WireError,
+    abandon,
+    background,
+)
 
 if TYPE_CHECKING:
     # Imported where used: a sync-only program never needs asyncio (about 25 ms of import).
@@ -185,7 +194,7 @@ class HttpWire:
                     chunks.append(chunk)
                 return self._answer(request, response, b"".join(chunks), start)
 
-        task = asyncio.ensure_future(run())
+        task = background(asyncio.ensure_future(run()))
         try:
             while True:
                 left = budget.end - time.monotonic()
@@ -200,6 +209,9 @@ class HttpWire:
             raise
         except asyncio.CancelledError:
             task.cancel()
+            raise
+        except GeneratorExit:  # closed by the garbage collector: its loop was closed
+            abandon(task)
             raise
         except Exception as exc:
             raise classify(exc) from exc

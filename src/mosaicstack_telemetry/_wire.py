@@ -8,21 +8,23 @@ the blocking and the async path.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from _thread import allocate_lock, get_ident
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from mosaicstack_telemetry._log import DEBUG, logger
 
 if TYPE_CHECKING:
-    from asyncio import AbstractEventLoop
+    from asyncio import AbstractEventLoop, Task
 
     from mosaicstack_telemetry._config import TelemetryConfig
 
 EVENTS = "events"
 PREDICTIONS = "predictions"
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,26 @@ class DryRunWire:
 #: A factory that replaces every client's wire (the pytest plugin's in-memory wire). Private:
 #: set through `monkeypatch` by `captured_telemetry` only.
 _override: Callable[[TelemetryConfig], Wire] | None = None
+
+
+def background(task: Task[_T]) -> Task[_T]:
+    """A request's task, let go quietly with its loop: a loop closed without `stop_async()`
+    drops its tasks, which is no error of the host's (the exit flush sends their events)."""
+    task._log_destroy_pending = False  # type: ignore[attr-defined]
+    return task
+
+
+def abandon(task: Task[Any]) -> None:
+    """Cancel a request's task as its flush ends. When the loop is closed (the garbage
+    collector closing the flush's coroutine after `loop.close()`), nothing can run it any more:
+    its coroutine is closed instead (cancelling would call into the closed loop and raise)."""
+    if not task.get_loop().is_closed():
+        task.cancel()
+        return
+    coro: Any = task.get_coro()  # None for an eager task that ran to its end (3.12+)
+    with contextlib.suppress(RuntimeError):  # its own clean-up may call into the loop
+        if coro is not None:
+            coro.close()
 
 
 def override() -> Callable[[TelemetryConfig], Wire] | None:

@@ -252,9 +252,9 @@ def _other_instance(event: str, configured: str) -> None:
     """Say so when the event names another instance: a flush sends only the events of its
     config's instance (the server refuses the others' for good), so this one waits for a
     flush configured with that instance and its key."""
-    from mosaicstack_telemetry._spool import instance_key
+    import uuid  # both are valid UUIDs by now (the event was stored), in any spelling
 
-    if instance_key(event) != instance_key(configured):
+    if uuid.UUID(event) != uuid.UUID(configured):
         err(
             f"mosaic-telemetry: recorded for instance {event}, not this config's ({configured}): "
             "only a flush configured with that instance (and its API key) sends it"
