@@ -98,6 +98,9 @@ class EventSource:
         except Exception as exc:
             self.queue._put_back([event for event, _ in written])  # they stay in memory
             self._spool_failed(exc)
+        except BaseException:  # Ctrl-C, or a signal handler's sys.exit(), in the middle
+            self.queue._put_back([event for event, _ in written])  # for the exit flush
+            raise
 
     def spooled(self) -> int:
         spool = self.spool

@@ -215,16 +215,17 @@ class Spool:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             conn = self._connect()
-            if conn.in_transaction:  # a signal handler, inside its thread's own transaction
-                conn.execute("SAVEPOINT nested")
-                try:
-                    yield conn
-                except BaseException:
-                    conn.execute("ROLLBACK TO nested")
-                    conn.execute("RELEASE nested")
-                    raise
-                conn.execute("RELEASE nested")
-                return
+            if conn.in_transaction:
+                import sqlite3  # loaded: a connection is open
+
+                # A signal handler, run inside its thread's own transaction: its writes would
+                # share that transaction's fate (a rollback, if the handler ends it by raising,
+                # undoes them after their events left the queue). Busy, as when another
+                # process writes: that attempt waits for a later one, its events in memory.
+                raise sqlite3.OperationalError(
+                    "database is locked (by this thread's transaction, which a signal "
+                    "handler interrupted)"
+                )
             conn.execute("BEGIN IMMEDIATE")  # one writer at a time, across processes
             try:
                 yield conn

@@ -203,4 +203,5 @@ def test_a_signal_handler_using_a_client_with_a_spool_inside_its_flush(
     assert sorted(server.stored_ids()) == sorted(tracked), child.describe()
     stats = stats_of(done)
     assert (stats.queued, stats.spooled, stats.in_flight, stats.internal_errors) == (0, 0, 0, 0)
+    assert "cannot be used" not in child.stderr, child.describe()  # the spool was kept
     assert stats.sent + stats.duplicate >= len(tracked), child.describe()

@@ -414,3 +414,58 @@ def test_a_client_sends_what_it_tracked_whatever_instance_the_event_names(
     client.stop()
     assert server.event_ids() == [str(event.event_id)]
     assert Spool(path).count() == 0
+
+
+class _SignalInTransaction:
+    """The spool's connection, raising `signum` in this process right after it begins a
+    transaction: the handler then runs inside it, as a real signal can (deterministically)."""
+
+    def __init__(self, conn: Any, signum: int) -> None:
+        self._conn, self._signum = conn, signum
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        result = self._conn.execute(sql, *args)
+        if sql == "BEGIN IMMEDIATE" and self._signum:
+            signum, self._signum = self._signum, 0
+            os.kill(os.getpid(), signum)
+        return result
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("ending", ["exit", "interrupt"])
+def test_a_signal_handler_ending_a_flush_inside_the_spool_keeps_every_event(
+    tmp_path: Path, ending: str
+) -> None:
+    """A SIGTERM handler that tracks, flushes and exits, run while its thread's flush was in
+    a spool transaction: the handler's writes shared that transaction and were rolled back
+    with it, and the batch the interrupted flush had drained from the queue was lost too (as
+    with Ctrl-C there). Every event stays held now, for the exit flush."""
+    import signal
+
+    client = TelemetryClient(make_config("http://127.0.0.1:9", spool_path=str(tmp_path / "s.db")))
+    source = client._delivery.source  # type: ignore[union-attr]
+    spool = source.spool
+    connect = spool._connect
+
+    def handler(signum: int, frame: object) -> None:
+        for _ in range(2):
+            client.track(make_event())
+        client.flush(timeout=0.2)
+        raise SystemExit(0) if ending == "exit" else KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+    try:
+        for _ in range(3):
+            client.track(make_event())
+        spool._connect = lambda: _SignalInTransaction(connect(), signal.SIGUSR1)
+        with pytest.raises((SystemExit, KeyboardInterrupt)):
+            client.flush(timeout=1)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+        spool._connect = connect
+    assert source.queue.size + Spool(tmp_path / "s.db").count() == 5
+    assert client.stats().dropped == {}
+    client._stopped = True  # nothing to deliver to at exit: the URL refuses
