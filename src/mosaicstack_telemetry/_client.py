@@ -258,8 +258,8 @@ class TelemetryClient:
 
             self._runner = thread = ThreadRunner(delivery)
             # Never `self` in the callback: the finalizer would keep the client alive.
-            keep = functools.partial(_exit.adopt, runner=None, budget=self._exit_budget)
-            self._finalizer = weakref.finalize(self, thread.orphan, keep)
+            adopt = functools.partial(_exit.adopt, budget=self._exit_budget)
+            self._finalizer = weakref.finalize(self, thread.orphan, adopt, _exit.forget)
             self._finalizer.atexit = False  # the exit flush is _exit's job
             thread.start()
 

@@ -51,8 +51,16 @@ def register(client: _Exits) -> None:
 
 
 def adopt(delivery: Delivery, runner: Runner | None, budget: float) -> None:
-    """Deliver at exit what a garbage-collected client left queued (see `_LEFT`)."""
+    """Deliver at exit what a garbage-collected client left queued (see `_LEFT`); with its
+    sender still making a last flush, the exit flush waits for that first."""
     _LEFT.append((delivery, runner, budget))
+
+
+def forget(delivery: Delivery) -> None:
+    """`delivery` holds nothing any more (its orphaned sender's last flush sent it all)."""
+    for entry in [e for e in _LEFT if e[0] is delivery]:
+        with contextlib.suppress(ValueError):  # the exit flush took it meanwhile
+            _LEFT.remove(entry)
 
 
 def flush_all() -> None:

@@ -73,8 +73,8 @@ class ThreadRunner:
         # still wait for what it holds.
         self.ended = threading.Event()
         self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
-        #: Set by `orphan()`: who keeps what the last flush could not send.
-        self._keep: Callable[[Delivery], None] | None = None
+        #: Set by `orphan()`: told when the last flush left nothing for the exit flush.
+        self._emptied: Callable[[Delivery], None] | None = None
 
     def start(self) -> None:
         hook_forks()
@@ -98,11 +98,17 @@ class ThreadRunner:
         if self._thread is not threading.current_thread():
             self.ended.wait(waitable(max(deadline - time.monotonic(), 0.0) + GRACE_SECONDS))
 
-    def orphan(self, keep: Callable[[Delivery], None]) -> None:
-        """The client was garbage-collected without stop(): flush what is left and end. What
-        that flush cannot send (the server down for a moment) goes to `keep`, the exit flush:
-        nothing else holds the delivery any more."""
-        self._keep = keep
+    def orphan(
+        self, adopt: Callable[[Delivery, Runner], None], emptied: Callable[[Delivery], None]
+    ) -> None:
+        """The client was garbage-collected without stop(): flush what is left and end.
+
+        Nothing else holds the delivery any more, so the exit flush adopts it at once: a
+        process ending during this last flush waits for it, and what it cannot send (the
+        server down for a moment) is tried again at exit. A last flush that sends everything
+        gives the delivery up (`emptied`): a process dropping many clients keeps none."""
+        self._emptied = emptied
+        adopt(self.delivery, self)
         self.mailbox.finish_by(time.monotonic() + LAST_WORDS_SECONDS)
 
     def _run(self) -> None:
@@ -130,9 +136,9 @@ class ThreadRunner:
                 healthy = False
         assert mailbox.deadline is not None
         delivery.finish(mailbox, mailbox.deadline)
-        keep = self._keep
-        if keep is not None and delivery.source.holds_events():
-            keep(delivery)
+        emptied = self._emptied
+        if emptied is not None and not delivery.source.holds_events():
+            emptied(delivery)
 
 
 class TaskRunner:

@@ -408,3 +408,29 @@ def test_a_client_restarted_after_its_loop_ended_sends_what_that_loop_left_in_fl
         assert stopped.sent + stopped.duplicate == 6, child.describe()
         tracked = child.report("stopped")["tracked"]
         assert sorted(srv.stored_ids()) == sorted(tracked), child.describe()
+
+
+def test_a_client_dropped_just_before_the_script_ends_delivers(tmp_path: Path) -> None:
+    """`def main(): client = ...; client.start(); client.track(...)`, then the script ends: the
+    client is dropped as `main()` returns and its sender starts a last flush, which the exit
+    flush knew nothing of: the interpreter ended under it, the events lost without a word."""
+    with local_server(FaultConfig(rate=1.0, kinds=("delay",), delay_seconds=0.5)) as srv:
+        child = run_child(
+            tmp_path,
+            """
+            def main():
+                client = lc.make_client()
+                client.start()
+                lc.track(client, 3)
+                ids = lc._tracked.pop((lc.os.getpid(), 0))
+                lc._clients.clear()
+                lc.mark("dropped", ids=ids)
+
+            main()  # the client is dropped here, and the script ends at once
+            """,
+            config_for(srv),
+        )
+        assert child.returncode == 0, child.describe()
+        assert_clean(child, srv.key)
+        ids = child.mark("dropped")["ids"]
+        assert sorted(srv.stored_ids()) == sorted(ids), child.describe()
