@@ -214,9 +214,12 @@ class TaskRunner:
                 raise
 
     def stop_from_thread(self, deadline: float, *, exiting: bool = False) -> None:
-        """From another thread while the loop runs: the task finishes; wait for it."""
+        """From another thread while the loop runs: the task finishes; wait for it. At exit
+        not past the deadline: the exit budget is one for all clients, and a loop whose thread
+        is blocked would take each one's grace for nothing."""
         self.mailbox.finish_by(deadline, exiting=exiting)
-        self.ended.wait(waitable(max(deadline - time.monotonic(), 0.0) + GRACE_SECONDS))
+        grace = 0.0 if exiting else GRACE_SECONDS
+        self.ended.wait(waitable(max(deadline - time.monotonic(), 0.0) + grace))
 
     def take_over(self) -> None:
         """The task cannot finish (its loop is stopped, closed, or blocked by the caller):

@@ -434,3 +434,39 @@ def test_a_client_dropped_just_before_the_script_ends_delivers(tmp_path: Path) -
         assert_clean(child, srv.key)
         ids = child.mark("dropped")["ids"]
         assert sorted(srv.stored_ids()) == sorted(ids), child.describe()
+
+
+def test_dropped_async_clients_whose_loop_is_blocked_share_one_exit_budget(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """Ten asyncio clients, their loop in a thread that is blocked when the process exits: the
+    exit flush waited each one's deadline plus a second of grace (12 s for ten) where the docs
+    promise one budget (2 s) for all; the loop could run none of them anyway. They are
+    reported as lost, in one bounded wait."""
+    child = run_child(
+        tmp_path,
+        """
+        import asyncio, gc, threading, time
+
+        loop = asyncio.new_event_loop()
+        threading.Thread(target=loop.run_forever, daemon=True).start()
+
+        async def begin():
+            client = lc.make_client(submit_interval_seconds=3600)
+            await client.start_async()
+            lc.track(client, 1)
+
+        for _ in range(10):
+            asyncio.run_coroutine_threadsafe(begin(), loop).result()
+        lc._clients.clear()
+        gc.collect()
+        loop.call_soon_threadsafe(time.sleep, 60)  # its thread is busy as the process exits
+        time.sleep(0.1)
+        lc.mark("exiting")
+        """,
+        config_for(server),
+        timeout=60,
+    )
+    assert child.returncode == 0, child.describe()
+    assert child.elapsed < 8, child.describe()  # one 2 s budget, not 10 x (2 s + 1 s)
+    assert "lost" in child.stderr, child.describe()
