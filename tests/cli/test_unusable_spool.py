@@ -245,6 +245,8 @@ def test_track_advice_follows_what_is_wrong_with_the_spool(
         ("flush", "--timeout", "nan"),
         ("track", "--flush", "--flush-timeout", "-5"),
         ("doctor", "--timeout", "soon"),
+        ("doctor", "--timeout", "inf"),  # crashed with OverflowError (a socket's timeout)
+        ("flush", "--timeout", "1e308"),
     ],
 )
 def test_a_deadline_that_is_no_duration_is_a_usage_error(cli: Cli, args: tuple[str, ...]) -> None:
@@ -253,3 +255,16 @@ def test_a_deadline_that_is_no_duration_is_a_usage_error(cli: Cli, args: tuple[s
     assert res.code == 2, res.both
     assert "seconds" in res.err
     assert not cli.spool.exists()  # nothing recorded
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="Linux's /proc")
+def test_a_file_system_without_a_size_is_never_called_full(cli: Cli) -> None:
+    """/proc and /sys report 0 bytes free: a spool there was "on a full disk" (free some
+    space), for track and for doctor, where nothing can be written for other reasons."""
+    from mosaicstack_telemetry.cli._output import free_space, spool_remedy
+
+    assert free_space("/proc/spool.db") is None
+    assert "free some space" not in spool_remedy("unable to open database file", "/proc/s.db")
+    cli.point_at(DEAD_URL)
+    res = cli.run("doctor", "--spool", "/proc/spool.db", "--timeout", "1")
+    assert "spool-disk" not in res.out, res.out

@@ -55,14 +55,20 @@ def out(message: str) -> None:
     print(scrub(message))
 
 
+#: The longest deadline a command takes: about 11 days (sockets and clocks overflow on more).
+MAX_SECONDS = 1_000_000.0
+
+
 def seconds(text: str) -> float:
-    """argparse's type for a deadline: a number of seconds, 0 or more (`inf`: none)."""
+    """argparse's type for a deadline: a number of seconds from 0 to `MAX_SECONDS`."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value >= 0:  # NaN too
-        raise argparse.ArgumentTypeError(f"must be 0 seconds or more, not {text}")
+    if not 0 <= value <= MAX_SECONDS:  # NaN and inf too
+        raise argparse.ArgumentTypeError(
+            f"must be from 0 to {MAX_SECONDS:,.0f} seconds, not {text}"
+        )
     return value
 
 
@@ -77,14 +83,21 @@ FULL_BELOW = 1 << 20
 
 
 def free_space(path: str) -> int | None:
-    """The free bytes of the disk that holds `path` (or would, once made); None if unknown."""
+    """The free bytes of the disk that holds `path` (or would, once made); None if unknown,
+    if that file system is read-only, or has no size (/proc, /sys): they report 0 free, which
+    does not mean full."""
     import shutil
     from pathlib import Path
 
     where = Path(path).expanduser().absolute()
     directory = next((p for p in where.parents if p.is_dir()), None)
+    if directory is None:
+        return None
     try:
-        return None if directory is None else shutil.disk_usage(directory).free
+        if hasattr(os, "statvfs") and os.statvfs(directory).f_flag & os.ST_RDONLY:
+            return None
+        usage = shutil.disk_usage(directory)
+        return usage.free if usage.total else None
     except OSError:
         return None
 
@@ -99,6 +112,8 @@ def spool_remedy(
     text = why.lower()
     if "locked" in text or "busy" in text:
         return "another process holds it locked: try again in a moment"
+    if "read-only file system" in text:
+        return "make its file system writable"
     free = free_space(path)
     if (
         "disk is full" in text
