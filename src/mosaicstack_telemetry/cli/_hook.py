@@ -60,13 +60,19 @@ def _last_turn(path: str) -> tuple[list[dict[str, Any]], int]:
     try:
         with open(os.path.expanduser(path), "rb") as fh:
             size = end = fh.seek(0, os.SEEK_END)
-            rest = b""  # the start of a line whose beginning is in the block before
+            tail: list[bytes] = []  # the end of a line that starts further back, last first
             while end > 0:
                 start = max(0, end - _BLOCK)
                 fh.seek(start)
-                lines = (fh.read(end - start) + rest).split(b"\n")
+                block = fh.read(end - start)
                 end = start
-                rest = lines.pop(0) if start > 0 else b""
+                cut = block.find(b"\n") if start > 0 else -1
+                if start > 0 and cut < 0:  # the block is inside one (long) line
+                    tail.append(block)
+                    continue
+                lines = block[cut + 1 :].split(b"\n")
+                lines[-1] += b"".join(reversed(tail))  # joined once: linear in the line
+                tail = [block[:cut]] if start > 0 else []
                 for line in reversed(lines):
                     entry = _parse(line)
                     if entry is None:
