@@ -227,7 +227,10 @@ class TaskRunner:
         self._taken_over = True
         flow, self.mailbox.active = self.mailbox.active, None
         if flow is not None:
-            flow.close()  # suspended at a wait: its jobs go back to the source now
+            # Suspended at a wait: its jobs go back to the source now. Running at this very
+            # moment (its loop resumed in another thread): the cancellation below closes it.
+            with contextlib.suppress(ValueError):  # "generator already executing"
+                flow.close()
         task = self._task
         if task is not None and not task.done():
             with contextlib.suppress(RuntimeError):  # the loop is closed
