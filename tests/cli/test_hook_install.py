@@ -193,3 +193,42 @@ def test_install_leaves_an_unreadable_settings_file_alone(cli: Cli, content: str
     assert res.code == 1
     assert "was not changed" in res.err
     assert path.read_text() == content
+
+
+_HERE = shlex.quote(sys.executable)
+_OURS = f"{_HERE} -m mosaicstack_telemetry hook claude-code"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # Wrappers that cannot be read: rewritten whole, the options after the name kept.
+        ("`which python3` -m mosaicstack_telemetry hook claude-code --no-prices",
+         f"{_OURS} --no-prices"),
+        ("$(which python3) -m mosaicstack_telemetry hook claude-code --no-prices",
+         f"{_OURS} --no-prices"),
+        ("python3 -mmosaicstack_telemetry hook claude-code --no-prices", f"{_OURS} --no-prices"),
+        ("uvx --from mosaicstack-telemetry mosaic-telemetry hook claude-code --no-prices",
+         f"{_OURS} --no-prices"),
+        # The hook in a command's place: only what runs it is replaced.
+        ("(python3 -m mosaicstack_telemetry hook claude-code)", f"({_OURS})"),
+        ('echo "python -m mosaicstack_telemetry hook claude-code" >> log; '
+         "/old/py -m mosaicstack_telemetry hook claude-code",
+         f'echo "python -m mosaicstack_telemetry hook claude-code" >> log; {_OURS}'),
+        ("python3 -m mosaicstack_telemetry hook claude-code 2>/dev/null || true",
+         f"{_OURS} 2>/dev/null || true"),
+    ],
+)  # fmt: skip
+def test_install_rewrites_wrapped_entries_into_working_ones(cli: Cli, old: str, new: str) -> None:
+    """A backtick, `$(...)` or `uvx` in front of the hook got the interpreter put inside it
+    (an unclosed backtick; uvx running the interpreter as an app), or lost the user's options;
+    an entry in parentheses or beside an `echo` of the marker was updated again on every run."""
+    path = cli.home / ".claude" / "settings.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"hooks": {"Stop": [{"hooks": [{"type": "command",
+                                                               "command": old}]}]}}))  # fmt: skip
+    assert "updated:" in cli.run("hook", "install", "claude-code").out
+    (command,) = our_commands(settings_of(path))
+    assert command == new
+    assert "already installed:" in cli.run("hook", "install", "claude-code").out
+    assert subprocess.run(["bash", "-n", "-c", command], check=False).returncode == 0

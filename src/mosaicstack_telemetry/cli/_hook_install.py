@@ -56,25 +56,46 @@ _ASSIGNMENTS = re.compile(
 #: One shell word: bare characters, backslash escapes, '-quoted or "-quoted parts.
 _WORD = r"""(?:'[^']*'|"(?:[^"\\]|\\.)*"|\\.|[^\s;&|()'"\\])+"""
 #: The part of an entry that runs the hook: an interpreter word (with its own options) and
-#: `-m mosaicstack_telemetry`, or the word naming the `mosaic-telemetry` script. What is in
-#: front of it (`env A=1`, `cd "$DIR" &&`, `A=1`) and after it (options) is the user's.
+#: `-m mosaicstack_telemetry`, or the word naming the `mosaic-telemetry` script.
 _RUNS_US = re.compile(
     rf"""(?:{_WORD}(?:\s+-[XW]\s*\S+|\s+-(?!m\s)\S+)*\s+-m\s+mosaicstack_telemetry"""
     r"""|(?<![^\s;&|(])[^\s;&|()'"]*mosaic-telemetry) hook claude-code"""
 )
+#: What may stand in front of that part for it to be replaced alone, so that it is in a
+#: command's place: earlier commands ended by `&&`, `||`, `;` or `(` (a `cd "$DIR" &&`), a
+#: `bash -c '`, then `env` and its options, then NAME=value words. Anything else (a backtick,
+#: `$(...)`, `uvx --from ...`, an argument of `echo`) is not read: the entry is rewritten as
+#: before, the variables in front and the options after the hook's name kept.
+_PLAIN_PREFIX = re.compile(
+    r"""(?:.*(?:&&|\|\||;|\()\s*)?(?:(?:ba|z)?sh\s+-c\s+['"])?(?:env(?:\s+-\S+)*\s+)?"""
+    r"""(?:[A-Za-z_]\w*=(?:'[^']*'|"(?:[^"\\]|\\.)*"|\\.|[^\s'"\\])*\s+)*""",
+    re.DOTALL,
+)
+
+
+def _in_place(prefix: str, cmd: str) -> bool:
+    """Whether `cmd` may replace what runs the hook after `prefix`: a plain prefix, and not
+    inside a quoted string that the quotes of `cmd` (a path with a space) would end."""
+    quoted = prefix.count("'") % 2 == 1 or prefix.count('"') % 2 == 1
+    return bool(_PLAIN_PREFIX.fullmatch(prefix)) and not (quoted and ("'" in cmd or '"' in cmd))
 
 
 def _updated(old: str, cmd: str) -> str | None:
     """`old`, an entry of ours, with `cmd` (this interpreter) in it; None when it runs this
-    interpreter already. Only the part that runs the hook is replaced: what is in front of it
-    (variables, `env`, a `cd ... &&`) and what follows (the user's options) are kept. The
-    example script's arguments are not ours to keep: of that entry, the variables in front."""
-    if re.search(re.escape(cmd) + r"(?=$|\s|;|&|\|)", old):
+    interpreter already. In a plain entry only the part that runs the hook is replaced: what
+    is in front of it (variables, `env`, a `cd ... &&`) and what follows (the user's options)
+    are kept. Any other keeps the variables in front and the options after the hook's name;
+    of the example script's entry, the variables in front."""
+    if re.search(re.escape(cmd) + r"""(?=$|[\s;&|)'"])""", old):
         return None
-    found = _RUNS_US.search(old)
-    if found:
-        return old[: found.start()] + cmd + old[found.end() :]
+    for run in _RUNS_US.finditer(old):  # the first in a command's place (not in an echo)
+        if "`" not in old[: run.end()] and _in_place(old[: run.start()], cmd):
+            return old[: run.start()] + cmd + old[run.end() :]
     env = found.group() if (found := _ASSIGNMENTS.match(old)) else ""
+    for marker in _OURS[:2]:
+        at = old.find(marker)
+        if at >= 0:
+            return env + cmd + old[at + len(marker) :]
     return env + cmd
 
 
