@@ -160,7 +160,17 @@ def test_track_with_an_incomplete_config_exits_2_and_stores_nothing(cli: Cli) ->
     assert "api_key must be a 64-character hexadecimal string (it is not set)" in res.err
     assert "instance_id is required" in res.err
     assert "server_url" not in res.err.split("MOSAIC_TELEMETRY_SERVER_URL")[0]
+    assert "set MOSAIC_TELEMETRY_SERVER_URL, MOSAIC_TELEMETRY_API_KEY and" in res.err
     assert not cli.spool.exists()
+
+
+def test_a_config_invalid_elsewhere_is_not_told_to_set_the_three_essentials(cli: Cli) -> None:
+    cli.point_at(DEAD_URL)
+    res = cli.run("track", "--request-timeout", "-1")
+    assert res.code == 2
+    assert "request_timeout_seconds must be a positive number" in res.err
+    assert "set MOSAIC_TELEMETRY_SERVER_URL" not in res.err  # they are set: beside the point
+    assert "see `mosaic-telemetry config`" in res.err
 
 
 def test_track_when_disabled_stores_nothing_and_succeeds(cli: Cli) -> None:

@@ -180,12 +180,18 @@ def required(args: argparse.Namespace) -> Effective:
         problems = eff.config.validate()
         if problems:
             lines = "\n".join(f"  {p}" for p in problems)
-            raise UsageError(
-                "the telemetry config is incomplete or invalid:\n"
-                f"{lines}\n"
+            # The three a machine must be given: said only when one of them is the problem
+            # (a bad --request-timeout alone needs no word about them).
+            essentials = ("server_url", "api_key", "instance_id")
+            hint = (
                 "set MOSAIC_TELEMETRY_SERVER_URL, MOSAIC_TELEMETRY_API_KEY and "
                 "MOSAIC_TELEMETRY_INSTANCE_ID (or --server-url, --api-key-file, --instance-id); "
-                "see `mosaic-telemetry config`"
+                if any(p.startswith(essentials) for p in problems)
+                else ""
+            )
+            raise UsageError(
+                "the telemetry config is incomplete or invalid:\n"
+                f"{lines}\n{hint}see `mosaic-telemetry config`"
             )
     return eff
 
