@@ -5,6 +5,7 @@ counter, and what the server received, it received once."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 from collections import Counter
@@ -229,3 +230,49 @@ def test_a_request_runs_on_the_flushing_thread_when_no_worker_can_start(
     ran: list[threading.Thread] = []
     _workers.Workers().submit(lambda: ran.append(threading.current_thread()))
     assert ran == [threading.current_thread()]
+
+
+@pytest.mark.parametrize("started", [False, True], ids=["never-started", "suspended"])
+def test_a_request_task_of_a_closed_loop_is_let_go_without_errors(
+    started: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What a flush's clean-up does with its request tasks once their loop is closed (the
+    garbage collector closing the flush after `loop.close()`): cancelling called into the closed
+    loop (RuntimeError), and asyncio then reported the dropped task and its never-awaited
+    coroutine. The coroutine is closed instead, quietly."""
+    from mosaicstack_telemetry._wire import abandon, background
+
+    reached: list[str] = []
+
+    async def request() -> None:
+        reached.append("started")
+        try:
+            await asyncio.sleep(60)
+        finally:
+            reached.append("closed")
+
+    loop = asyncio.new_event_loop()
+    task = background(loop.create_task(request()))
+    if started:
+        loop.run_until_complete(asyncio.sleep(0.01))  # suspended in its sleep
+    loop.close()
+    abandon(task)  # no RuntimeError: "Event loop is closed"
+    assert reached == (["started", "closed"] if started else [])
+    assert task.get_coro().cr_frame is None  # type: ignore[union-attr]  # closed for good
+    del task
+    gc.collect()
+    assert not [r for r in caplog.records if r.name == "asyncio"]  # "Task was destroyed ..."
+
+
+def test_a_request_task_of_a_running_loop_is_cancelled() -> None:
+    from mosaicstack_telemetry._wire import abandon, background
+
+    async def main() -> bool:
+        task = background(asyncio.ensure_future(asyncio.sleep(60)))
+        await asyncio.sleep(0)
+        abandon(task)
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return task.cancelled()
+
+    assert asyncio.run(main())
