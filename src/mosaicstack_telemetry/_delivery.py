@@ -100,6 +100,9 @@ class Delivery:
         test_wire = override() or self._captured
         if test_wire is not None:
             return test_wire(self.config)
+        wire = self._wire
+        if wire is not None:  # made: no lock (a signal handler's flush may run inside one)
+            return wire
         with self._lock:
             if self._wire is None:
                 self._wire = make_wire(self.config, warm_up)
@@ -133,15 +136,13 @@ class Delivery:
     def close(self) -> None:
         """Close the sync pool and the spool; a later request or flush reopens them. The wire
         stays: an event loop of another thread may still use, and later close, its own pool."""
-        with self._lock:
-            wire = self._wire
+        wire = self._wire
         if wire is not None:
             wire.close()
         self.source.close()
 
     async def aclose(self) -> None:
-        with self._lock:
-            wire = self._wire
+        wire = self._wire
         if wire is not None:
             await wire.aclose()
         self.close()

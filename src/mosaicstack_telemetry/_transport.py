@@ -117,6 +117,9 @@ class HttpWire:
         )
 
     def _sync_client(self) -> Any:
+        client = self._sync
+        if client is not None:  # made: no lock to take on every request
+            return client
         with self._lock:
             if self._sync is None:
                 client = self._new_client()

@@ -22,7 +22,10 @@ class Workers:
 
     def __init__(self) -> None:
         self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self._lock = threading.Lock()
+        # Reentrant: a signal handler's flush may submit inside its thread's own submit. Both
+        # may then claim the one free worker: the second task waits for it, and the count
+        # (one below zero) comes right as the worker finishes each.
+        self._lock = threading.RLock()
         self._free = 0  # workers waiting for a task that no submit has claimed
 
     def submit(self, task: Callable[[], None]) -> None:
