@@ -156,7 +156,7 @@ class Delivery:
         self.flow = Flow(self.flow.limit)
         spool = self.source.spool
         if spool is not None:
-            spool._lock = threading.RLock()  # its connection is reopened per process
+            spool.reset_after_fork()
 
     # -- flushes ---------------------------------------------------------------------------
 

@@ -151,6 +151,15 @@ def _identity(path: str) -> tuple[int, int] | None:
     return stat.st_dev, stat.st_ino
 
 
+def _dead_holders(conn: sqlite3.Connection, now: float) -> list[int]:
+    """The other processes holding leases that have died: what they held is free again."""
+    holders = conn.execute(
+        "SELECT DISTINCT lease_pid FROM events WHERE lease_until > ? AND lease_pid != ?",
+        (now, os.getpid()),
+    ).fetchall()
+    return [pid for (pid,) in holders if not _alive(pid)]
+
+
 class Spool:
     """The SQLite file behind `spool_path`. Thread-safe; safe across processes."""
 
@@ -165,6 +174,11 @@ class Spool:
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
         self._file: tuple[int, int] | None = None  # (device, inode) of the file opened
+
+    def reset_after_fork(self) -> None:
+        """In a forked child: a fresh lock (another thread of the parent may have held this
+        one at the fork). The connection is the parent's: `_connect` opens the child's own."""
+        self._lock = RLock()
 
     def _connect(self) -> sqlite3.Connection:
         # A connection must not cross a fork: the child opens its own. Nor outlive its file:
@@ -275,16 +289,10 @@ class Spool:
         now = time.time()
         me = os.getpid()
         with self._transaction() as conn:
-            holders = conn.execute(
-                "SELECT DISTINCT lease_pid FROM events WHERE lease_until > ? AND lease_pid != ?",
-                (now, me),
-            ).fetchall()
-            for (pid,) in holders:
-                if not _alive(pid):
-                    conn.execute(
-                        "UPDATE events SET lease_until = 0, lease_pid = 0 WHERE lease_pid = ?",
-                        (pid,),
-                    )
+            for pid in _dead_holders(conn, now):
+                conn.execute(
+                    "UPDATE events SET lease_until = 0, lease_pid = 0 WHERE lease_pid = ?", (pid,)
+                )
             rows = conn.execute(
                 "SELECT id, event_id, body FROM events WHERE instance IN (?, '') "
                 "AND lease_until <= ? ORDER BY id LIMIT ?",
@@ -318,18 +326,16 @@ class Spool:
             if instance is None:
                 (count,) = conn.execute("SELECT COUNT(*) FROM events").fetchone()
                 return int(count)
-            key, now, me = instance_key(instance), time.time(), os.getpid()
-            (count,) = conn.execute(
-                "SELECT COUNT(*) FROM events WHERE instance IN (?, '') "
-                "AND (lease_until <= ? OR lease_pid = ?)",
-                (key, now, me),
-            ).fetchone()
-            held = conn.execute(
-                "SELECT lease_pid, COUNT(*) FROM events WHERE instance IN (?, '') "
-                "AND lease_until > ? AND lease_pid != ? GROUP BY lease_pid",
-                (key, now, me),
-            ).fetchall()
-        return int(count) + sum(int(n) for pid, n in held if not _alive(pid))
+            key, now = instance_key(instance), time.time()
+            # Free, this process's own, or held by a process that died (lease() frees those).
+            free = [0, os.getpid(), *_dead_holders(conn, now)]
+            marks = ", ".join("?" * len(free))
+            query = (
+                "SELECT COUNT(*) FROM events WHERE instance IN (?, '') "  # noqa: S608  # ?s only
+                f"AND (lease_until <= ? OR lease_pid IN ({marks}))"
+            )
+            (count,) = conn.execute(query, (key, now, *free)).fetchone()
+        return int(count)
 
     def evicted(self) -> int:
         with self._lock:
