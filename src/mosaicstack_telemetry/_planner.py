@@ -313,9 +313,13 @@ class Planner:
             and len(self._inflight) < flow.limit
         )
         if room:
-            if now < flow.resume_at:
+            paused = now < flow.resume_at
+            if paused and self._pending:
                 return Wait(flow.resume_at)
-            for index, job in enumerate(self._pending):
+            # Paused with nothing taken yet, the take comes first: a pause (a prediction
+            # refresh's 429, an earlier flush's backoff) is waited out only for something to
+            # send, never by a flush or a stop() with nothing queued.
+            for index, job in enumerate(() if paused else self._pending):
                 if job.not_before <= now:
                     del self._pending[index]
                     self._inflight.add(job)

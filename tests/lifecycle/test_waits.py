@@ -7,6 +7,7 @@ Times are when requests reached the real local server, on the clock the client u
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,12 +27,12 @@ EVENTS_PATH = "/v1/events/batch"
 SLACK = 0.5
 
 
-def seed_for(pattern: list[str | None], **fault: Any) -> FaultConfig:
-    """A fault config whose first requests to the events endpoint draw `pattern`."""
+def seed_for(pattern: list[str | None], path: str = EVENTS_PATH, **fault: Any) -> FaultConfig:
+    """A fault config whose first requests to `path` (the events endpoint) draw `pattern`."""
     for seed in range(10_000):
-        config = FaultConfig(seed=seed, paths=(EVENTS_PATH,), **fault)
+        config = FaultConfig(seed=seed, paths=(path,), **fault)
         injector = FaultInjector(config)
-        if [injector.draw(EVENTS_PATH) for _ in pattern] == pattern:
+        if [injector.draw(path) for _ in pattern] == pattern:
             return config
     raise AssertionError(f"no seed draws {pattern}")
 
@@ -117,3 +118,43 @@ def test_the_interval_is_waited_in_real_time() -> None:
             client.stop(timeout=1)
         ((arrived, _),) = server.arrivals
         assert 0.4 - 0.02 <= arrived - started <= 0.4 + SLACK + 1.0, arrived - started
+
+
+@pytest.mark.parametrize("how", ["stop", "stop_async", "flush"])
+def test_a_pause_a_prediction_refresh_was_told_is_not_waited_out_with_nothing_queued(
+    how: str,
+) -> None:
+    """A refresh's 429 pauses every request of the client (one server, one rate limit). With
+    nothing queued, `stop()` / `flush()` have nothing to wait for: they return at once, not at
+    the end of the server's `Retry-After` (decisions.md: "stop() never waits out a backoff")."""
+    from mosaicstack_telemetry import Complexity, PredictionQuery, Provider, TaskType
+
+    told = 4
+    limited = seed_for(
+        ["429", None], "/v1/predictions/batch", rate=0.5, kinds=("429",), retry_after=str(told)
+    )
+    query = PredictionQuery(
+        task_type=TaskType.TESTING, model="x", provider=Provider.OPENAI, complexity=Complexity.LOW
+    )
+    with local_server(limited) as server:
+        client = TelemetryClient(config(server))
+        refresh = threading.Thread(target=client.refresh_predictions_sync, args=([query],))
+        refresh.start()
+        wait_for(lambda: [r.fault for r in server.requests] == ["429"], 10.0)
+        # The client takes the answer, and pauses, within milliseconds of the server's log;
+        # should it not have yet, this run checks less (it cannot fail for that).
+        time.sleep(0.5)
+        started = time.monotonic()
+        if how == "stop_async":
+            asyncio.run(client.stop_async())
+        elif how == "flush":
+            assert client.flush().sent == 0
+        else:
+            client.stop()
+        took = time.monotonic() - started
+        refresh.join(told + 10)
+        assert took < told - 1.5, f"{how} with nothing queued took {took:.2f} s"
+        # The refresh waited the pause out and was answered; no other request was made.
+        assert [r.fault for r in server.requests] == ["429", None]
+        assert [path for _, path in server.arrivals] == ["/v1/predictions/batch"] * 2
+        client.close()

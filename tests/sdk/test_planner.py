@@ -147,6 +147,21 @@ def test_a_rate_limit_pauses_every_request_and_keeps_the_window() -> None:
     assert h.flow.resume_at > h.now
 
 
+def test_a_pause_is_waited_out_only_for_something_to_send() -> None:
+    """A pause the client was told elsewhere (a prediction refresh's 429) holds back what there
+    is to send; with nothing to send, a flush (a `stop()`) ends at once instead of waiting."""
+    empty = Harness(0)
+    empty.flow.pause(30.0)
+    assert empty.step() == Done("empty")
+    h = Harness(5)
+    h.flow.pause(30.0)
+    assert h.step() == Wait(30.0)
+    assert not h.sent  # taken, not sent
+    h.now = 30.0
+    (job,) = h.sends()
+    assert job.items == [0, 1, 2, 3, 4]
+
+
 def test_once_the_window_is_down_to_one_every_failure_pauses_everything() -> None:
     # A server that goes down: the first failures shrink the window, and from one request at
     # a time on, a failure holds every request, as a single sender's backoff would.
