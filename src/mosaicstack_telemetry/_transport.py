@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -96,8 +96,14 @@ class HttpWire:
         self._config = config
         self.url: str = config.server_url
         self._timeout = float(config.request_timeout_seconds)
-        self._lock = threading.Lock()
+        # Reentrant: a signal handler's flush may request while its thread holds it.
+        self._lock = threading.RLock()
         self._sync: Any = None
+        #: Requests on each pool now (by id), and the pools closed meanwhile: `close()` from
+        #: one thread (a `stop()`) must not pull the sockets from under another thread's
+        #: request (a prediction refresh): such a pool is closed by its last request.
+        self._in_use: dict[int, int] = {}
+        self._retired: set[int] = set()
         self._async: dict[asyncio.AbstractEventLoop, Any] = {}
         events_api, predictions_api, self._client_cls = _generated()
         # Method and path of each operation, taken from the generated code once.
@@ -143,9 +149,39 @@ class HttpWire:
             "headers": {"Content-Type": "application/json"},
         }
 
+    def _hold(self, pool: Callable[[], Any]) -> Any:
+        """The pool `pool()` gives, counted as in use until `_let_go`."""
+        with self._lock:
+            client = pool()
+            self._in_use[id(client)] = self._in_use.get(id(client), 0) + 1
+            return client
+
+    def _let_go(self, client: Any) -> bool:
+        """A request on `client` ended; True when it was the last on a pool closed meanwhile,
+        which the caller then closes."""
+        key = id(client)
+        with self._lock:
+            left = self._in_use.pop(key) - 1
+            if left:
+                self._in_use[key] = left
+                return False
+            if key in self._retired:
+                self._retired.discard(key)
+                return True
+            return False
+
+    def _closable(self, client: Any) -> bool:
+        """Under the lock: whether `client`, just detached, can be closed now (else its last
+        request closes it)."""
+        if id(client) in self._in_use:
+            self._retired.add(id(client))
+            return False
+        return True
+
     def send(self, request: Request, budget: Budget) -> Answer:
         """One request, bounded as a whole (connect to last byte) by `budget`."""
-        client = self._sync_client().get_httpx_client()
+        pool = self._hold(self._sync_client)
+        client = pool.get_httpx_client()
         start = time.monotonic()
         budgeted.current.budget = budget
         try:
@@ -156,6 +192,8 @@ class HttpWire:
             raise classify(exc) from exc
         finally:
             budgeted.current.budget = None
+            if self._let_go(pool):
+                client.close()
 
     def has_pool(self, loop: asyncio.AbstractEventLoop) -> bool:
         return loop in self._async
@@ -181,9 +219,23 @@ class HttpWire:
     async def send_async(self, request: Request, budget: Budget) -> Answer:
         """`send` for an event loop: the request runs as a task, cancelled when its budget
         (which `stop()` may cut short meanwhile) is spent."""
+        pool = self._hold(self._async_client)
+        try:
+            answer = await self._send_async(pool.get_async_httpx_client(), request, budget)
+        except GeneratorExit:  # its loop is closed: nothing more runs on it
+            self._let_go(pool)
+            raise
+        except BaseException:
+            if self._let_go(pool):
+                await pool.get_async_httpx_client().aclose()
+            raise
+        if self._let_go(pool):
+            await pool.get_async_httpx_client().aclose()
+        return answer
+
+    async def _send_async(self, client: Any, request: Request, budget: Budget) -> Answer:
         import asyncio
 
-        client = self._async_client().get_async_httpx_client()
         start = time.monotonic()
 
         async def run() -> Answer:
@@ -237,7 +289,8 @@ class HttpWire:
         with self._lock:
             client, self._sync = self._sync, None
             _drop_idle(self._async)
-        if client is not None:
+            now = client is not None and self._closable(client)
+        if now:
             client.get_httpx_client().close()
 
     async def aclose(self) -> None:
@@ -246,7 +299,8 @@ class HttpWire:
 
         with self._lock:
             client = self._async.pop(asyncio.get_running_loop(), None)
-        if client is not None:
+            now = client is not None and self._closable(client)
+        if now:
             await client.get_async_httpx_client().aclose()
 
 

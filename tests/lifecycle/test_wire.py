@@ -8,8 +8,10 @@ against the scripted server.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ from mosaicstack_telemetry import (
     TelemetryConfig,
 )
 from mosaicstack_telemetry._retry import _scaled_time
+from mosaicstack_telemetry.server import FaultConfig
 
 EVENTS_PATH = "/v1/events/batch"
 
@@ -57,6 +60,13 @@ def track(client: TelemetryClient, instance: str, n: int) -> list[str]:
         client.track(event)
         ids.append(str(event.event_id))
     return ids
+
+
+def wait_for(predicate: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
 
 
 def event_statuses(server: LocalServer) -> list[int | None]:
@@ -176,3 +186,58 @@ def test_the_predictions_cache_entry_expires_after_its_ttl(server: LocalServer) 
     after = len([r for r in server.requests if r.path == "/v1/predictions/batch"])
     assert after - asked == 2
     client.close()
+
+
+QUERY = PredictionQuery(
+    task_type=TaskType.TESTING, model="wire", provider=Provider.ANTHROPIC, complexity=Complexity.LOW
+)
+SLOW_PREDICTIONS = FaultConfig(
+    rate=1.0, kinds=("delay",), delay_seconds=1.0, paths=("/v1/predictions/batch",)
+)
+
+
+def _settled(server: LocalServer, caplog: pytest.LogCaptureFixture) -> None:
+    """The one request the refresh made was answered: nothing re-sent, nothing failed."""
+    assert [r.path for r in server.requests] == ["/v1/predictions/batch"]
+    assert [r.status for r in server.requests] == [200]
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+@pytest.mark.parametrize("started", [False, True])
+def test_stop_on_another_thread_lets_a_refresh_in_flight_finish(
+    started: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`stop()` closes the client's connection pool; a prediction refresh on another thread
+    is using it. Closing it under the request failed the refresh with "Bad file descriptor"
+    (nothing cached, or a second request): the pool is closed by its last request instead."""
+    with local_server(SLOW_PREDICTIONS) as server:
+        client = TelemetryClient(config(server, max_retries=0))
+        if started:
+            client.start()
+        refresh = threading.Thread(target=client.refresh_predictions_sync, args=([QUERY],))
+        refresh.start()
+        wait_for(lambda: len(server.arrivals) == 1, 10.0)  # the request is in flight
+        client.stop()
+        refresh.join(10.0)
+        assert client.get_prediction(QUERY) is not None
+        _settled(server, caplog)
+
+
+def test_stop_async_in_the_same_loop_lets_a_refresh_in_flight_finish(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """`stop_async()` closes its loop's pool while a refresh task of that loop uses it."""
+
+    async def main(server: LocalServer) -> TelemetryClient:
+        client = TelemetryClient(config(server, max_retries=0))
+        await client.start_async()
+        refresh = asyncio.create_task(client.refresh_predictions([QUERY]))
+        await asyncio.to_thread(wait_for, lambda: len(server.arrivals) == 1, 10.0)
+        await client.stop_async()
+        await asyncio.wait_for(refresh, 10.0)
+        return client
+
+    with local_server(SLOW_PREDICTIONS) as server:
+        client = asyncio.run(asyncio.wait_for(main(server), 20.0))
+        assert client.get_prediction(QUERY) is not None
+        _settled(server, caplog)
