@@ -69,6 +69,10 @@ class Mailbox:
         #: stop() was interrupted (Ctrl-C): the exit hook, not the runner, says what is left
         self.defer_report = False
         self.woken = False  # track() asked for a flush (read without the lock by track())
+        #: What a wake from track() does at once, even in the middle of a flush's wait: a
+        #: sender with a spool moves what was tracked into the file (`EventSource.persist`),
+        #: so a kill while a request or a backoff lasts finds it there.
+        self.on_wake: Callable[[], None] | None = None
 
     def post(self, job: Job, outcome: Answer | WireError) -> None:
         with self._cond:
@@ -102,7 +106,7 @@ class Mailbox:
             return woken
 
     def _ready(self, deadline_seen: float | None, for_work: bool) -> bool:
-        woken = for_work and self.woken
+        woken = (for_work or self.on_wake is not None) and self.woken
         return bool(self._answers) or woken or self.deadline != deadline_seen
 
     def wait(self, step: Wait, deadline_seen: float | None) -> None:
@@ -150,6 +154,8 @@ def _drive(
                     budget.end = min(budget.end, deadline_seen)
             if mailbox.woken and mailbox.take_wake():
                 planner.refill()  # track() queued a whole batch: there is work again
+                if mailbox.on_wake is not None:
+                    mailbox.on_wake()
             for job, outcome in mailbox.take_answers():
                 if budgets.pop(job, None) is None:
                     continue  # abandoned earlier

@@ -12,11 +12,13 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from mosaicstack_telemetry._delivery import Delivery
 from mosaicstack_telemetry._drivers import AsyncMailbox, Mailbox, waitable
 from mosaicstack_telemetry._wire import hook_forks
+
+_M = TypeVar("_M", bound=Mailbox)
 
 if TYPE_CHECKING:
     import asyncio
@@ -46,14 +48,23 @@ class Runner(Protocol):
     def settles(self, loop: object | None) -> bool: ...
 
 
-def _spooling_only(delivery: Delivery) -> bool:
-    """With a spool, a wake from track() first persists what is queued; it sends only once a
-    whole batch waits. True when it persisted and there is nothing to send yet."""
+def _no_flush_for(delivery: Delivery, healthy: bool) -> bool:
+    """A wake from track() between flushes. With a spool, what is queued moves into it first,
+    whatever the server's state: a kill must find it in the file. True when no flush follows:
+    after a failed flush only the interval ends the wait, and with a spool a flush waits for a
+    whole batch."""
     source = delivery.source
     if source.spool is None:
-        return False
+        return not healthy
     source.persist()
-    return source.spooled() < delivery.batch_size
+    return not healthy or source.spooled() < delivery.batch_size
+
+
+def _persisting(mailbox: _M, delivery: Delivery) -> _M:
+    """A sender's mailbox: with a spool, a wake persists at once, even during a flush."""
+    if delivery.source.spool is not None:
+        mailbox.on_wake = delivery.source.persist
+    return mailbox
 
 
 #: An unexpected exception in one of the sender's flushes: the sender carries on.
@@ -67,7 +78,7 @@ class ThreadRunner:
 
     def __init__(self, delivery: Delivery) -> None:
         self.delivery = delivery
-        self.mailbox = Mailbox()
+        self.mailbox = _persisting(Mailbox(), delivery)
         # Its own end flag, not Thread.is_alive(): a join() interrupted by Ctrl-C marks a
         # thread that still runs as stopped (CPython before 3.13), and the exit hook must
         # still wait for what it holds.
@@ -126,8 +137,8 @@ class ThreadRunner:
             if mailbox.deadline is not None:
                 break
             woken = mailbox.take_wake()
-            if woken and (not healthy or _spooling_only(delivery)):
-                continue  # after a failure only the interval ends the wait; or just spooled
+            if woken and _no_flush_for(delivery, healthy):
+                continue
             due = time.monotonic() + delivery.interval
             try:
                 healthy = delivery.flush(mailbox, None).complete
@@ -149,7 +160,7 @@ class TaskRunner:
     def __init__(self, delivery: Delivery, loop: asyncio.AbstractEventLoop) -> None:
         self.delivery = delivery
         self.loop = loop
-        self.mailbox = AsyncMailbox(loop)
+        self.mailbox = _persisting(AsyncMailbox(loop), delivery)
         self.ended = threading.Event()  # for stop() called from another thread
         self._task: asyncio.Task[None] | None = None
         self._taken_over = False
@@ -251,7 +262,7 @@ class TaskRunner:
                 if mailbox.deadline is not None:
                     break
                 woken = mailbox.take_wake()
-                if woken and (not healthy or _spooling_only(delivery)):
+                if woken and _no_flush_for(delivery, healthy):
                     continue
                 due = time.monotonic() + delivery.interval
                 try:
@@ -260,6 +271,7 @@ class TaskRunner:
                     raise
                 except Exception as exc:
                     delivery.failed(exc, _CARRIES_ON)
+                    healthy = False
                     healthy = False
             assert mailbox.deadline is not None
             await delivery.finish_async(mailbox, mailbox.deadline)

@@ -469,3 +469,97 @@ def test_a_signal_handler_ending_a_flush_inside_the_spool_keeps_every_event(
     assert source.queue.size + Spool(tmp_path / "s.db").count() == 5
     assert client.stats().dropped == {}
     client._stopped = True  # nothing to deliver to at exit: the URL refuses
+
+
+_TRACKER = """
+import asyncio, sys, threading
+from mosaicstack_telemetry import EventBuilder, TelemetryClient, TelemetryConfig
+url, key, instance, path, runner = sys.argv[1:6]
+config = TelemetryConfig(server_url=url, api_key=key, instance_id=instance, spool_path=path,
+                         batch_size=5, max_retries=0, submit_interval_seconds=3600,
+                         request_timeout_seconds=120, max_concurrent_requests=1)
+client = TelemetryClient(config)
+
+def serve():
+    for line in sys.stdin:
+        word, _, n = line.partition(" ")
+        if word == "track":
+            for _ in range(int(n)):
+                client.track(EventBuilder(instance).model("spooled").build())
+        print(client.stats().last_error, flush=True)
+
+if runner == "thread":
+    client.start()
+    serve()
+else:
+    async def main():
+        await client.start_async()
+        await asyncio.to_thread(serve)
+    asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+@pytest.mark.parametrize("runner", ["thread", "asyncio"])
+@pytest.mark.parametrize("server_is", ["down", "slow"])
+def test_events_reach_the_spool_promptly_while_a_send_fails_or_lasts(
+    tmp_path: Path, runner: str, server_is: str
+) -> None:
+    """What a spooling client tracks is in the file within moments, whatever the server does:
+    after a failed send (the server down) and while a request lasts (a slow server). Before,
+    both held new events in memory (until the next interval, 300 s by default, or until the
+    answer), and a SIGKILL then lost them."""
+    import signal
+    import socket
+    import sqlite3
+
+    server_mod = pytest.importorskip("mosaicstack_telemetry.server")
+    from tests.sdk.conftest import API_KEY, INSTANCE_ID
+
+    path = tmp_path / "spool.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOSAIC_TELEMETRY_")}
+    slow = server_mod.FaultConfig(
+        kinds=("delay",), rate=1.0, delay_seconds=60.0, paths=("/v1/events/batch",)
+    )
+    with server_mod.start_server(keys={API_KEY: INSTANCE_ID}, faults=slow) as srv:
+        url = srv.url
+        if server_is == "down":
+            with socket.socket() as closed:  # a port nothing listens on
+                closed.bind(("127.0.0.1", 0))
+                url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        child = subprocess.Popen(
+            [sys.executable, "-c", _TRACKER, url, API_KEY, INSTANCE_ID, str(path), runner],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdin is not None and child.stdout is not None
+
+        def ask(line: str) -> str:
+            child.stdin.write(line + "\n")  # type: ignore[union-attr]
+            child.stdin.flush()  # type: ignore[union-attr]
+            return child.stdout.readline().strip()  # type: ignore[union-attr]
+
+        def wait_for(done: Any) -> None:
+            deadline = time.monotonic() + 20
+            while not done():
+                assert time.monotonic() < deadline, "timed out"
+                time.sleep(0.02)
+
+        probe = sqlite3.connect(path, timeout=10)
+        rows = lambda: probe.execute("SELECT COUNT(*) FROM events").fetchone()[0]  # noqa: E731
+        try:
+            ask("track 5")  # a whole batch: the sender sends it
+            if server_is == "down":
+                wait_for(lambda: ask("stats") != "None")  # the send failed
+            else:
+                leased = "SELECT COUNT(*) FROM events WHERE lease_pid = ?"  # in flight
+                wait_for(lambda: probe.execute(leased, (child.pid,)).fetchone()[0] == 5)
+            ask("track 7")
+            wait_for(lambda: rows() == 12)
+        finally:
+            probe.close()
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait(timeout=30)
+    assert Spool(path).count() == 12  # all of them survived the kill
