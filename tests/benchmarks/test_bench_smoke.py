@@ -4,6 +4,7 @@ shared CI machine means nothing; only that each benchmark runs and reports a row
 from __future__ import annotations
 
 import importlib.util
+import math
 import sys
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from benchmarks._common import SMOKE, Result  # noqa: E402
 from benchmarks import run  # noqa: E402
 
 HAVE_POSTHOG = importlib.util.find_spec("posthog") is not None
+#: Rows that are a difference of two timings: one round on a busy machine can make it negative.
+DIFFERENCES = {"import_own"}
 
 
 @pytest.mark.parametrize("name", list(run.BENCHMARKS))
@@ -30,7 +33,8 @@ def test_benchmark_runs(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert results
     for r in results:
         assert isinstance(r, Result)
-        assert r.ours >= 0
+        assert math.isfinite(r.ours)
+        assert r.ours >= 0 or r.key in DIFFERENCES, r
         assert run.table([r]).count("\n") == 2
 
 
