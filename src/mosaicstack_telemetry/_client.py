@@ -36,8 +36,9 @@ if TYPE_CHECKING:
     from mosaicstack_telemetry._runners import Runner
     from mosaicstack_telemetry._stats import FlushResult, TelemetryStats
 
-#: Called with each event `track()` queues: the pytest plugin's `captured_telemetry` sets it.
-_taps: list[Callable[[TaskCompletionEvent], None]] = []
+#: Told of each event `track()` is given, with its client and why it was not queued (None: it
+#: was): the pytest plugin's `captured_telemetry` sets it.
+_taps: list[Callable[[TelemetryClient, object, str | None], None]] = []
 #: The budget of the implicit flush at interpreter exit (and at a multiprocessing child's
 #: exit), so a CLI never hangs at exit when the server is unreachable (sentry's default too).
 EXIT_FLUSH_TIMEOUT = 2.0
@@ -110,20 +111,25 @@ class TelemetryClient:
         """
         try:
             if not self._enabled:
+                if _taps:
+                    _tell(self, event, "disabled")
                 return
             if not self._valid:
                 self._intake.invalid_config()
+                if _taps:
+                    _tell(self, event, "invalid config")
                 return
             if not isinstance(event, TaskCompletionEvent):
                 self._intake.invalid_event(event)
+                if _taps:
+                    _tell(self, event, "not a TaskCompletionEvent")
                 return
             if self._before_send is not None:
                 event = self._intake.before_send(self._before_send, event)
                 if event is None:
                     return
             if _taps:
-                for tap in _taps:
-                    tap(event)
+                _tell(self, event, None)
             queue = self._queue
             if queue._put(event):
                 self._intake.evicted(queue.max_size)
@@ -492,3 +498,8 @@ class TelemetryClient:
                 await delivery.refresh_async(asked, self._cache)
         except Exception:
             logger.exception("Telemetry prediction refresh failed")
+
+
+def _tell(client: TelemetryClient, event: object, why: str | None) -> None:
+    for tap in _taps:
+        tap(client, event, why)

@@ -12,14 +12,24 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterator
+import weakref
+from collections import Counter
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
-    from mosaicstack_telemetry import PredictionQuery, PredictionResponse, TaskCompletionEvent
+    from pydantic import BaseModel
+
+    from mosaicstack_telemetry import (
+        PredictionQuery,
+        PredictionResponse,
+        TaskCompletionEvent,
+        TelemetryClient,
+    )
     from mosaicstack_telemetry import TelemetryConfig as _Config
+    from mosaicstack_telemetry._wire import Wire
 
 
 class TelemetryServer:
@@ -86,22 +96,30 @@ class CapturedTelemetry:
         self.events: list[TaskCompletionEvent] = []
         self.delivered: list[TaskCompletionEvent] = []
         self.predictions: dict[tuple[str, str, str, str], PredictionResponse] = {}
+        #: The clients that queued an event in this test (see `_settle`).
+        self._clients: weakref.WeakSet[TelemetryClient] = weakref.WeakSet()
+        #: Events given to `track()` and not queued, by why: said when an assertion fails.
+        self._not_queued: Counter[str] = Counter()
 
     def clear(self) -> None:
         self.events.clear()
         self.delivered.clear()
+        self._not_queued.clear()
 
     def find(self, **fields: Any) -> list[TaskCompletionEvent]:
-        """The captured events whose fields equal `fields` (an enum equals its value)."""
-        return [e for e in self.events if all(getattr(e, k) == v for k, v in fields.items())]
+        """The captured events whose fields equal `fields` (an enum equals its value, a UUID
+        its text)."""
+        return [e for e in self.events if all(_equal(getattr(e, k), v) for k, v in fields.items())]
 
     def assert_tracked(self, count: int | None = None, **fields: Any) -> TaskCompletionEvent:
         """Assert an event with these fields was tracked (exactly `count` of them, if given);
         returns the last match."""
-        unknown = [k for k in fields if not hasattr(self.events[0], k)] if self.events else []
+        from mosaicstack_telemetry import TaskCompletionEvent
+
+        unknown = sorted(set(fields) - set(TaskCompletionEvent.model_fields))
         assert not unknown, f"not event fields: {unknown}"
         found = self.find(**fields)
-        seen = "\n".join(f"  {_summary(e)}" for e in self.events) or "  (none)"
+        seen = self._seen()
         if count is None:
             assert found, f"no tracked event matches {fields}; tracked:\n{seen}"
         else:
@@ -111,8 +129,31 @@ class CapturedTelemetry:
         return found[-1] if found else None  # type: ignore[return-value]
 
     def assert_nothing_tracked(self) -> None:
-        seen = "\n".join(f"  {_summary(e)}" for e in self.events)
-        assert not self.events, f"{len(self.events)} events were tracked:\n{seen}"
+        assert not self.events, f"{len(self.events)} events were tracked:\n{self._seen()}"
+
+    def _seen(self) -> str:
+        seen = "\n".join(f"  {_summary(e)}" for e in self.events) or "  (none)"
+        for why, count in sorted(self._not_queued.items()):
+            seen += f"\n  and {count} not queued: {_WHY[why]}"
+        return seen
+
+    def _tap(self, client: TelemetryClient, event: Any, why: str | None) -> None:
+        if why is None:
+            self.events.append(event)
+            self._clients.add(client)
+        else:
+            self._not_queued[why] += 1
+
+    def _settle(self, wire: Callable[[_Config], Wire]) -> None:
+        """The test is over: what its clients still hold goes to memory now. A client made
+        before the test (an app-global one) sends to its server again after it, and the events
+        it was given during the test must not go with it (nor at exit)."""
+        for client in list(self._clients):
+            client.flush(timeout=_SETTLE_SECONDS)
+            delivery = client._delivery
+            if delivery is not None and delivery.source.holds_events():
+                # Still held (in a request of a sender whose loop is gone): to memory at exit.
+                delivery._captured = wire
 
     def set_prediction(
         self, query: PredictionQuery, response: PredictionResponse | dict[str, Any]
@@ -125,13 +166,64 @@ class CapturedTelemetry:
         from mosaicstack_telemetry import PredictionResponse
 
         if isinstance(response, dict):
-            response = PredictionResponse.model_validate(response)
+            given = response
+            response = PredictionResponse.model_validate(given)
+            unknown = _unknown_keys(given, response)
+            if unknown:
+                raise ValueError(
+                    f"set_prediction(): not fields of PredictionResponse (a typo?): "
+                    f"{', '.join(unknown)}; validation would drop them without a word"
+                )
         elif not isinstance(response, PredictionResponse):
             raise TypeError(
                 f"set_prediction() takes a PredictionResponse or a dict, not "
                 f"{type(response).__name__}"
             )
         self.predictions[_query_key(query)] = response
+
+
+#: Why `track()` did not queue an event, in words (`_client._tell`).
+_WHY = {
+    "disabled": "the client is disabled (enabled=False, or its config was made while "
+    "MOSAIC_TELEMETRY_ENABLED was off: the fixture lifts the switch only for configs made "
+    "during the test)",
+    "invalid config": "the client's config is invalid (see the warnings logged when it was made)",
+    "not a TaskCompletionEvent": "track() was given something that is not a TaskCompletionEvent",
+}
+#: The longest a test's end waits for a client's last events to reach memory.
+_SETTLE_SECONDS = 5.0
+
+
+def _equal(value: Any, wanted: Any) -> bool:
+    if isinstance(value, uuid.UUID) and isinstance(wanted, str):
+        try:
+            return value == uuid.UUID(wanted)
+        except ValueError:
+            return False
+    return bool(value == wanted)
+
+
+def _unknown_keys(given: dict[str, Any], model: BaseModel, where: str = "") -> list[str]:
+    """The keys of `given` (and of the dicts in it) that are not fields of the model they
+    were validated into: ignored by validation, so a misspelt optional key would vanish."""
+    from pydantic import BaseModel
+
+    fields = type(model).model_fields
+    names = {info.alias or name: name for name, info in fields.items()} | {n: n for n in fields}
+    unknown = []
+    for key, value in given.items():
+        name = names.get(key)
+        if name is None:
+            unknown.append(f"{where}{key}")
+            continue
+        made = getattr(model, name)
+        pairs = [(value, made)]
+        if isinstance(value, list) and isinstance(made, list):
+            pairs = list(zip(value, made, strict=False))
+        for part, into in pairs:
+            if isinstance(part, dict) and isinstance(into, BaseModel):
+                unknown += _unknown_keys(part, into, f"{where}{key}.")
+    return unknown
 
 
 def _summary(event: Any) -> str:
@@ -190,7 +282,7 @@ _NO_DATA = {
 
 
 @pytest.fixture
-def captured_telemetry(monkeypatch: pytest.MonkeyPatch) -> CapturedTelemetry:
+def captured_telemetry(monkeypatch: pytest.MonkeyPatch) -> Iterator[CapturedTelemetry]:
     """Capture the events tracked by any `TelemetryClient` in this test, in memory.
 
     Every client's wire is the in-memory one (flushes, `stop()` and predictions never open a
@@ -198,7 +290,9 @@ def captured_telemetry(monkeypatch: pytest.MonkeyPatch) -> CapturedTelemetry:
     clients and invalid configs behave as in production. `MOSAIC_TELEMETRY_ENABLED` is unset
     for the test, so a CI that sets the kill switch everywhere still captures, and so is
     `MOSAIC_TELEMETRY_SPOOL_PATH`: the developer's own spool (the hook's) is no test's to
-    capture, nor to empty. A `spool_path` a test passes itself is used.
+    capture, nor to empty. A `spool_path` a test passes itself is used. At the test's end,
+    what the clients that tracked in it still hold is delivered to memory: an app-global
+    client's events of the test never reach its server.
     """
     from mosaicstack_telemetry import _client, _wire
 
@@ -206,6 +300,11 @@ def captured_telemetry(monkeypatch: pytest.MonkeyPatch) -> CapturedTelemetry:
     # Nothing can reach a network here, so a CI's kill switch must not empty every capture.
     monkeypatch.delenv("MOSAIC_TELEMETRY_ENABLED", raising=False)
     monkeypatch.delenv("MOSAIC_TELEMETRY_SPOOL_PATH", raising=False)
-    monkeypatch.setattr(_wire, "_override", lambda config: _MemoryWire(captured))
-    monkeypatch.setattr(_client, "_taps", [captured.events.append])
-    return captured
+
+    def wire(config: _Config) -> Wire:
+        return _MemoryWire(captured)  # type: ignore[return-value]  # Wire's shape, not its type
+
+    monkeypatch.setattr(_wire, "_override", wire)
+    monkeypatch.setattr(_client, "_taps", [captured._tap])
+    yield captured
+    captured._settle(wire)

@@ -113,6 +113,20 @@ def test_set_prediction_validates_what_it_is_given(captured_telemetry):
         captured_telemetry.set_prediction(q, {"prediction": None})  # a typo fails here
     with pytest.raises(TypeError, match="not str"):
         captured_telemetry.set_prediction(q, "high")
+    # An optional key misspelt: validation alone would drop it (and the note would be None).
+    with pytest.raises(ValueError, match="metadata.fallback_notes"):
+        captured_telemetry.set_prediction(
+            q, {"prediction": None, "metadata": {"sample_size": 3, "fallback_level": 0,
+                                                 "confidence": "low", "fallback_notes": "x"}})
+
+
+def test_assertions_take_an_id_as_text_and_name_unknown_fields(captured_telemetry):
+    import pytest
+
+    with pytest.raises(AssertionError, match="not event fields: \\['modle'\\]"):
+        captured_telemetry.assert_tracked(modle="x")  # nothing tracked yet: still a typo
+    my_code(TelemetryClient(TelemetryConfig(**CONFIG)), "by-id")
+    captured_telemetry.assert_tracked(1, instance_id=CONFIG["instance_id"].upper())
 
 
 def test_a_ci_kill_switch_does_not_empty_the_capture(captured_telemetry):
@@ -125,6 +139,7 @@ def test_a_ci_kill_switch_does_not_empty_the_capture(captured_telemetry):
 
 def test_failure_message_lists_what_was_tracked(captured_telemetry):
     my_code(TelemetryClient(TelemetryConfig(**CONFIG)), "other-model")
+    my_code(TelemetryClient(TelemetryConfig(**CONFIG, enabled=False)), "wanted")
     captured_telemetry.assert_tracked(model="wanted")
 """
 
@@ -143,7 +158,7 @@ def test_captured_telemetry(pytester: pytest.Pytester, monkeypatch: pytest.Monke
     spool.close()
     monkeypatch.setenv("MOSAIC_TELEMETRY_SPOOL_PATH", spool_path)
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", timeout=120)
-    result.assert_outcomes(passed=8, failed=1)
+    result.assert_outcomes(passed=9, failed=1)
     spool = Spool(spool_path, 1000)
     assert spool.count() == 3
     spool.close()
@@ -151,6 +166,7 @@ def test_captured_telemetry(pytester: pytest.Pytester, monkeypatch: pytest.Monke
         [
             "*no tracked event matches {'model': 'wanted'}; tracked:*",
             "*task_type=testing model='other-model' provider=unknown outcome=failure*",
+            "*and 1 not queued: the client is disabled (enabled=False, or its config was made*",
         ]
     )
 
@@ -165,6 +181,7 @@ CONFIG = TelemetryConfig(server_url=os.environ["REAL_URL"], api_key=os.environ["
                          instance_id=os.environ["REAL_INSTANCE"])
 EARLY = TelemetryClient(CONFIG)  # an app-global client, made at import, before any test
 EARLY.start()
+LAZY = TelemetryClient(CONFIG)  # another, never started: the exit flush is its sender
 
 
 def track(client, model):
@@ -187,6 +204,18 @@ def test_a_started_client_the_test_never_stops(captured_telemetry):
     client.start()
     track(client, "started")
     captured_telemetry.assert_tracked(1, model="started")
+
+
+def test_app_global_clients_left_holding_the_tests_events(captured_telemetry):
+    # Neither flushed: what they hold at the test's end went to the real server at exit.
+    track(EARLY, "early-unflushed")
+    track(LAZY, "lazy-unflushed")
+    captured_telemetry.assert_tracked(1, model="lazy-unflushed")
+
+
+def test_an_app_global_client_sends_to_its_server_again_after_the_capture():
+    track(LAZY, "after-the-capture")
+    assert LAZY.flush().sent == 1
 """
 
 
@@ -203,8 +232,9 @@ def test_captured_events_never_reach_a_real_server_after_the_test(
         monkeypatch.setenv("REAL_KEY", API_KEY)
         monkeypatch.setenv("REAL_INSTANCE", INSTANCE_ID)
         result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", timeout=120)
-        result.assert_outcomes(passed=3)
-        assert server.seen == []
+        result.assert_outcomes(passed=5)
+        sent = [e["model"] for s in server.events_posts() for e in s.json()["events"]]
+        assert sent == ["after-the-capture"]
     finally:
         server.close()
 
