@@ -331,6 +331,14 @@ class TelemetryClient:
             return
         self._finish(time.monotonic() + self._exit_budget, exiting=True)
 
+    def _exit_give_up(self) -> None:
+        """Ctrl-C during the exit flush: nothing more is sent; what is left is said lost."""
+        delivery = self._delivery
+        if delivery is not None:
+            from mosaicstack_telemetry._runners import give_up_at_exit
+
+            give_up_at_exit(delivery, self._runner)
+
     @property
     def _exit_budget(self) -> float:
         return min(EXIT_FLUSH_TIMEOUT, self._shutdown_timeout)

@@ -250,7 +250,7 @@ class Delivery:
         except Exception as exc:
             self.failed(exc, "The telemetry final flush failed")
         if not mailbox.defer_report:
-            self.report_left(done, exiting=mailbox.exiting)
+            self.report_left(done, exiting=mailbox.exiting, why=mailbox.why)
         try:
             self.close()
         except Exception:
@@ -265,7 +265,7 @@ class Delivery:
         except Exception as exc:
             self.failed(exc, "The telemetry final flush failed")
         if not mailbox.defer_report:
-            self.report_left(done, exiting=mailbox.exiting)
+            self.report_left(done, exiting=mailbox.exiting, why=mailbox.why)
         try:
             await self.aclose()
         except Exception:
@@ -279,8 +279,9 @@ class Delivery:
         stats.add("internal_errors")
         logger.exception(message)
 
-    def report_left(self, done: Done | None, *, exiting: bool) -> None:
-        """One WARNING when events are left: how many, why, where, and what becomes of them."""
+    def report_left(self, done: Done | None, *, exiting: bool, why: str | None = None) -> None:
+        """One WARNING when events are left: how many, why (`why`, else the last error),
+        where, and what becomes of them."""
         source = self.source
         queued = source.queue.size
         if not queued and done is not None and done.complete:
@@ -289,7 +290,7 @@ class Delivery:
         left = queued + spooled
         if not left:
             return
-        why = source.stats.last_error or (
+        why = why or source.stats.last_error or (
             "the deadline passed before they could be sent"
             if done is None or done.reason == "deadline"
             else done.reason

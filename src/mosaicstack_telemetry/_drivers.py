@@ -68,6 +68,8 @@ class Mailbox:
         self.exiting = False  # the process is exiting: what is left is lost
         #: stop() was interrupted (Ctrl-C): the exit hook, not the runner, says what is left
         self.defer_report = False
+        #: Why the flush ended early, said instead of its last error (a Ctrl-C at exit).
+        self.why: str | None = None
         self.woken = False  # track() asked for a flush (read without the lock by track())
         #: What a wake from track() does at once, even in the middle of a flush's wait: a
         #: sender with a spool moves what was tracked into the file (`EventSource.persist`),

@@ -18,6 +18,7 @@ import weakref
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import TracebackType
 
     from mosaicstack_telemetry._delivery import Delivery
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 class _Exits(Protocol):
     def _exit_flush(self) -> None: ...
+    def _exit_give_up(self) -> None: ...
     def _after_fork(self) -> None: ...
 
 
@@ -71,23 +73,41 @@ def flush_all() -> None:
         return
     _flushed_pid = os.getpid()
     try:
+        interrupted = False
         for client in list(_CLIENTS):
-            try:
-                client._exit_flush()
-            except Exception:  # noqa: S112  # one client's failure must not stop the others
-                continue
+            interrupted = _each(client._exit_flush, client._exit_give_up, interrupted)
         # One budget for all of them, however many clients were dropped: exit stays bounded.
         deadline = time.monotonic() + max((budget for _, _, budget in _LEFT), default=0.0)
         while _LEFT:
-            delivery, runner, _ = _LEFT.pop(0)
-            try:
-                from mosaicstack_telemetry._runners import finish
+            from functools import partial
 
-                finish(delivery, runner, deadline, exiting=True)
-            except Exception:  # noqa: S112  # as above
-                continue
+            from mosaicstack_telemetry._runners import finish, give_up_at_exit
+
+            delivery, runner, _ = _LEFT.pop(0)
+            interrupted = _each(
+                partial(finish, delivery, runner, deadline, exiting=True),
+                partial(give_up_at_exit, delivery, runner),
+                interrupted,
+            )
     finally:
         _keep_sigint_exit()
+
+
+def _each(flush: Callable[[], None], give_up: Callable[[], None], interrupted: bool) -> bool:
+    """One client's exit flush; after a Ctrl-C (this one's or an earlier one's), no more
+    sending: each says at once what it loses. Returns whether a Ctrl-C came. A failure of one
+    client must not stop the others."""
+    try:
+        if not interrupted:
+            try:
+                flush()
+                return False
+            except KeyboardInterrupt:
+                pass  # the user wants out: what is left is lost, and said so, at once
+        give_up()
+    except Exception:  # noqa: S110
+        pass
+    return True
 
 
 def _keep_sigint_exit() -> None:

@@ -322,6 +322,23 @@ def finish(delivery: Delivery, runner: Runner | None, deadline: float, *, exitin
     delivery.finish(mailbox, deadline)
 
 
+def give_up_at_exit(delivery: Delivery, runner: Runner | None) -> None:
+    """Ctrl-C during the exit flush: send nothing more, and say now what is lost (the log
+    line and `on_error`), not never. A thread sender still in its final flush is cut and
+    reports itself within its grace; else what the source holds is reported here."""
+    if isinstance(runner, ThreadRunner) and runner.alive:
+        runner.mailbox.why = _INTERRUPTED
+        runner.mailbox.finish_by(time.monotonic(), exiting=True)
+        if runner.ended.wait(GRACE_SECONDS):
+            return
+    elif isinstance(runner, TaskRunner):
+        runner.take_over()  # what its flush held goes back to the source
+    delivery.report_left(None, exiting=True, why=_INTERRUPTED)
+
+
+_INTERRUPTED = "the exit flush was interrupted (Ctrl-C)"
+
+
 async def finish_async(delivery: Delivery, runner: Runner | None, deadline: float) -> None:
     """`stop_async()`: `finish` from inside an event loop, awaiting instead of blocking it."""
     import asyncio

@@ -18,12 +18,15 @@ from tests.lifecycle._harness import (
     run_child,
     send,
     stats_of,
+    the_report,
 )
 from tests.lifecycle._scenarios import REFUSING, SIGTERM_EXIT, sigint_during_stop
 from tests.lifecycle._servers import (
     LocalServer,
     local_server,
 )
+
+from mosaicstack_telemetry.server import FaultConfig
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 
@@ -205,3 +208,41 @@ def test_a_signal_handler_using_a_client_with_a_spool_inside_its_flush(
     assert (stats.queued, stats.spooled, stats.in_flight, stats.internal_errors) == (0, 0, 0, 0)
     assert "cannot be used" not in child.stderr, child.describe()  # the spool was kept
     assert stats.sent + stats.duplicate >= len(tracked), child.describe()
+
+
+SIGINT_DURING_EXIT = """
+client = lc.make_client(
+    on_error=lambda error, events: lc.mark("on_error", count=len(events), error=str(error))
+)
+if lc.PARAMS["started"]:
+    client.start()
+lc.track(client, 5)
+lc.mark("exiting")  # and the script ends: the exit flush sends to a server that takes 5 s
+"""
+
+
+@pytest.mark.parametrize("started", [False, True], ids=["never-started", "started"])
+def test_ctrl_c_during_the_exit_flush_says_what_is_lost(tmp_path: Path, started: bool) -> None:
+    """A script that simply ended, and a Ctrl-C during its exit flush (a CLI the user tires
+    of): it ends at once, and what it held is said lost, in the log and to `on_error`. Before,
+    the interrupt escaped the flush: the events went without a word, and Python printed an
+    "Exception ignored in atexit callback" traceback."""
+    slow = FaultConfig(rate=1.0, kinds=("delay",), delay_seconds=5.0, paths=("/v1/events/batch",))
+    with local_server(slow) as srv:
+        child = run_child(
+            tmp_path,
+            SIGINT_DURING_EXIT,
+            config_for(srv),
+            params={"started": started},
+            actions=[Action("exiting", send(signal.SIGINT), delay=0.7)],
+        )
+        assert child.returncode == 0, child.describe()  # the script itself had ended well
+        assert_clean(child, srv.key)  # no traceback
+        exiting = child.mark("exiting")["t"]
+        assert child.elapsed < 0.7 + 1.0 + 10.0, child.describe()  # bounded, not the 5 s
+        on_error = child.mark("on_error")
+        assert on_error["count"] == 5
+        assert "interrupted" in on_error["error"]
+        message = the_report(child, after=exiting, count=5, url=srv.url, lost=True)
+        assert "interrupted (Ctrl-C)" in message
+        assert srv.event_count() == 0
