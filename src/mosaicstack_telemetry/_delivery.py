@@ -290,10 +290,14 @@ class Delivery:
         left = queued + spooled
         if not left:
             return
-        why = why or source.stats.last_error or (
-            "the deadline passed before they could be sent"
-            if done is None or done.reason == "deadline"
-            else done.reason
+        why = (
+            why
+            or source.stats.last_error
+            or (
+                "the deadline passed before they could be sent"
+                if done is None or done.reason == "deadline"
+                else done.reason
+            )
         )
         if spooled and not queued:
             fate = f"they stay in the spool {source.spool.path if source.spool else ''}"
