@@ -3,17 +3,18 @@
 For short-lived processes (harness hooks, CLI runs) an in-memory queue loses everything the
 moment the network hiccups. The sender moves tracked events here promptly; a batch is
 leased, sent, and deleted only after a 2xx. Several processes may share one spool: a lease
-names its process, and a lease held by a process that died (SIGKILL mid-flush) is reclaimed
-at once; one that outlives its time is reclaimed too.
+names its process (`_holders`), and a lease held by a process that died (SIGKILL mid-flush,
+a container restarted) is reclaimed at once; one that outlives its time is reclaimed too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import time
 from _thread import RLock
+
+from mosaicstack_telemetry._holders import has_ended, is_own, own_mark
 
 # `mosaic-telemetry track` opens a spool on every run: this module imports nothing it can do
 # without (no typing, pathlib, dataclasses or threading: each a few percent of that run).
@@ -50,7 +51,8 @@ CREATE TABLE IF NOT EXISTS events (
     created REAL NOT NULL,
     lease_until REAL NOT NULL DEFAULT 0,
     lease_pid INTEGER NOT NULL DEFAULT 0,
-    instance TEXT NOT NULL DEFAULT ''
+    instance TEXT NOT NULL DEFAULT '',
+    lease_mark TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS events_lease ON events (lease_until, id);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -59,17 +61,17 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 
 def _migrate(conn: sqlite3.Connection) -> None:
     """Give a spool made before events carried their instance (`instance`) that column, filled
-    from each event's JSON where SQLite can read it ('' where not: any instance may send it).
-    Processes opening one old spool at once may race to add it: the loser finds it there."""
-    import sqlite3
-
+    from each event's JSON where SQLite can read it ('' where not: any instance may send it),
+    and one made before leases recorded their process's start, `lease_mark` ('': the pid
+    alone, as then). Processes opening one old spool at once may race to add a column: the
+    loser finds it there."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
+    if "lease_mark" not in columns:
+        _add_column(conn, "lease_mark TEXT NOT NULL DEFAULT ''")
     if "instance" not in columns:
-        try:
-            conn.execute("ALTER TABLE events ADD COLUMN instance TEXT NOT NULL DEFAULT ''")
-        except sqlite3.OperationalError as exc:
-            if "duplicate column" not in str(exc).lower():
-                raise
+        import sqlite3
+
+        _add_column(conn, "instance TEXT NOT NULL DEFAULT ''")
         with contextlib.suppress(sqlite3.OperationalError):  # an SQLite without JSON
             conn.execute(
                 "UPDATE events SET instance = "
@@ -77,6 +79,16 @@ def _migrate(conn: sqlite3.Connection) -> None:
                 "WHERE instance = '' AND json_valid(body)"
             )
     conn.execute("CREATE INDEX IF NOT EXISTS events_instance ON events (instance, lease_until, id)")
+
+
+def _add_column(conn: sqlite3.Connection, column: str) -> None:
+    import sqlite3
+
+    try:
+        conn.execute(f"ALTER TABLE events ADD COLUMN {column}")
+    except sqlite3.OperationalError as exc:
+        if "duplicate column" not in str(exc).lower():
+            raise
 
 
 def instance_key(instance: object) -> str:
@@ -102,18 +114,6 @@ class SpooledEvent:
 
     def __repr__(self) -> str:
         return f"SpooledEvent(row={self.row}, event_id={self.event_id!r})"
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0 or sys.platform == "win32":  # no cheap, safe probe there: trust lease expiry
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # pragma: no cover  # someone else's live process
-        return True
-    return True
 
 
 def is_busy(exc: BaseException) -> bool:
@@ -151,13 +151,12 @@ def _identity(path: str) -> tuple[int, int] | None:
     return stat.st_dev, stat.st_ino
 
 
-def _dead_holders(conn: sqlite3.Connection, now: float) -> list[int]:
-    """The other processes holding leases that have died: what they held is free again."""
+def _dead_holders(conn: sqlite3.Connection, now: float) -> list[tuple[int, str]]:
+    """The processes holding leases that have ended: what they held is free again."""
     holders = conn.execute(
-        "SELECT DISTINCT lease_pid FROM events WHERE lease_until > ? AND lease_pid != ?",
-        (now, os.getpid()),
+        "SELECT DISTINCT lease_pid, lease_mark FROM events WHERE lease_until > ?", (now,)
     ).fetchall()
-    return [pid for (pid,) in holders if not _alive(pid)]
+    return [(pid, mark) for pid, mark in holders if has_ended(pid, mark)]
 
 
 class Spool:
@@ -287,20 +286,21 @@ class Spool:
         (`instance_mismatch`) for good, which deleted them from a spool several projects share.
         """
         now = time.time()
-        me = os.getpid()
+        me, mark = os.getpid(), own_mark()
         with self._transaction() as conn:
-            for pid in _dead_holders(conn, now):
-                conn.execute(
-                    "UPDATE events SET lease_until = 0, lease_pid = 0 WHERE lease_pid = ?", (pid,)
-                )
+            conn.executemany(
+                "UPDATE events SET lease_until = 0, lease_pid = 0, lease_mark = '' "
+                "WHERE lease_pid = ? AND lease_mark = ?",
+                _dead_holders(conn, now),
+            )
             rows = conn.execute(
                 "SELECT id, event_id, body FROM events WHERE instance IN (?, '') "
                 "AND lease_until <= ? ORDER BY id LIMIT ?",
                 (instance_key(instance), now, limit),
             ).fetchall()
             conn.executemany(
-                "UPDATE events SET lease_until = ?, lease_pid = ? WHERE id = ?",
-                [(now + seconds, me, row[0]) for row in rows],
+                "UPDATE events SET lease_until = ?, lease_pid = ?, lease_mark = ? WHERE id = ?",
+                [(now + seconds, me, mark, row[0]) for row in rows],
             )
         return [SpooledEvent(row, event_id, bytes(body)) for row, event_id, body in rows]
 
@@ -313,7 +313,7 @@ class Spool:
         """Give leased events back, for a later attempt."""
         with self._transaction() as conn:
             conn.executemany(
-                "UPDATE events SET lease_until = 0, lease_pid = 0 WHERE id = ?",
+                "UPDATE events SET lease_until = 0, lease_pid = 0, lease_mark = '' WHERE id = ?",
                 [(e.row,) for e in events],
             )
 
@@ -327,15 +327,17 @@ class Spool:
                 (count,) = conn.execute("SELECT COUNT(*) FROM events").fetchone()
                 return int(count)
             key, now = instance_key(instance), time.time()
-            # Free, this process's own, or held by a process that died (lease() frees those).
-            free = [0, os.getpid(), *_dead_holders(conn, now)]
-            marks = ", ".join("?" * len(free))
-            query = (
-                "SELECT COUNT(*) FROM events WHERE instance IN (?, '') "  # noqa: S608  # ?s only
-                f"AND (lease_until <= ? OR lease_pid IN ({marks}))"
-            )
-            (count,) = conn.execute(query, (key, now, *free)).fetchone()
-        return int(count)
+            # Free, this process's own, or held by a process that ended (lease() frees those).
+            held = conn.execute(
+                "SELECT lease_until > ?, lease_pid, lease_mark, COUNT(*) FROM events "
+                "WHERE instance IN (?, '') GROUP BY 1, 2, 3",
+                (now, key),
+            ).fetchall()
+        return sum(
+            n
+            for leased, pid, mark, n in held
+            if not leased or is_own(pid, mark) or has_ended(pid, mark)
+        )
 
     def evicted(self) -> int:
         with self._lock:

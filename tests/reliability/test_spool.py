@@ -563,3 +563,92 @@ def test_events_reach_the_spool_promptly_while_a_send_fails_or_lasts(
             os.kill(child.pid, signal.SIGKILL)
             child.wait(timeout=30)
     assert Spool(path).count() == 12  # all of them survived the kill
+
+
+_LEASER = """
+import sys, time
+from mosaicstack_telemetry._spool import Spool
+spool = Spool(sys.argv[1])
+print(len(spool.lease(100, 3600, sys.argv[2])), flush=True)
+time.sleep(60)
+"""
+
+
+def _leased_by(path: Path) -> list[tuple[int, str]]:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute("SELECT lease_pid, lease_mark FROM events WHERE lease_until > 0")
+        return rows.fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="Linux /proc")
+def test_a_lease_of_a_killed_process_not_yet_reaped_is_reclaimed_at_once(tmp_path: Path) -> None:
+    """A zombie (killed, its parent busy) still answers kill(pid, 0): its lease of an hour
+    held the events until it expired, and a short-lived process sent nothing, saying nothing."""
+    import signal
+
+    path = tmp_path / "s.db"
+    Spool(path).add(_rows(5))
+    child = subprocess.Popen(
+        [sys.executable, "-c", _LEASER, str(path), INST], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "5"
+        os.kill(child.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while not Path(f"/proc/{child.pid}/stat").read_text().split(")")[-1].split()[0] == "Z":
+            assert time.monotonic() < deadline, "the child did not become a zombie"
+            time.sleep(0.01)
+        assert {pid for pid, _ in _leased_by(path)} == {child.pid}
+        spool = Spool(path)
+        assert spool.count(INST) == 5
+        assert len(spool.lease(10, 60, INST)) == 5
+        spool.close()
+    finally:
+        child.kill()
+        child.wait(10)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="Linux /proc")
+def test_a_lease_names_its_process_not_only_its_pid(tmp_path: Path) -> None:
+    """A container restarted on the same volume runs as the same pid (1) as the process that
+    died holding a lease: the lease looked like this process's own, and nothing sent it.
+    Here, rows leased under this pid and under a live process's pid by processes that
+    started at other times (another boot): both are free; this process's own lease is not."""
+    import sqlite3
+
+    path = tmp_path / "s.db"
+    spool = Spool(path)
+    spool.add(_rows(6))
+    (mine,) = {e.row for e in spool.lease(1, 3600, INST)}  # e0, this process's own
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        conn = sqlite3.connect(path)
+        with conn:
+            conn.execute(
+                "UPDATE events SET lease_until = ?, lease_pid = ?, lease_mark = ? "
+                "WHERE event_id IN ('e1', 'e2')",
+                (time.time() + 3600, os.getpid(), "another-boot:1"),  # this pid, a predecessor
+            )
+            conn.execute(
+                "UPDATE events SET lease_until = ?, lease_pid = ?, lease_mark = ? "
+                "WHERE event_id = 'e3'",
+                (time.time() + 3600, sleeper.pid, "another-boot:1"),  # a pid reused since
+            )
+            conn.execute(
+                "UPDATE events SET lease_until = ?, lease_pid = ?, lease_mark = '' "
+                "WHERE event_id = 'e4'",
+                (time.time() + 3600, sleeper.pid),  # an old lease, by pid only: alive
+            )
+        conn.close()
+        assert spool.count(INST) == 5  # all but e4: e0 is this process's own
+        assert sorted(e.event_id for e in spool.lease(10, 60, INST)) == ["e1", "e2", "e3", "e5"]
+        assert all(row != mine for row in [e.row for e in spool.lease(10, 60, INST)])
+    finally:
+        sleeper.kill()
+        sleeper.wait(10)
+        spool.close()
