@@ -534,7 +534,8 @@ def test_events_reach_the_spool_promptly_while_a_send_fails_or_lasts(
             stdout=subprocess.PIPE,
             text=True,
         )
-        assert child.stdin is not None and child.stdout is not None
+        assert child.stdin is not None
+        assert child.stdout is not None
 
         def ask(line: str) -> str:
             child.stdin.write(line + "\n")  # type: ignore[union-attr]
@@ -597,10 +598,11 @@ def test_a_lease_of_a_killed_process_not_yet_reaped_is_reclaimed_at_once(tmp_pat
         [sys.executable, "-c", _LEASER, str(path), INST], stdout=subprocess.PIPE, text=True
     )
     try:
-        assert child.stdout is not None and child.stdout.readline().strip() == "5"
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "5"
         os.kill(child.pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while not Path(f"/proc/{child.pid}/stat").read_text().split(")")[-1].split()[0] == "Z":
+        while Path(f"/proc/{child.pid}/stat").read_text().split(")")[-1].split()[0] != "Z":
             assert time.monotonic() < deadline, "the child did not become a zombie"
             time.sleep(0.01)
         assert {pid for pid, _ in _leased_by(path)} == {child.pid}

@@ -138,6 +138,18 @@ def test_cli_refuses_a_bad_key(capsys: pytest.CaptureFixture[str]) -> None:
     assert "must be a UUID, not 'not-an-instance'" in capsys.readouterr().err
 
 
+def test_a_database_that_cannot_be_opened_is_a_runtime_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Exit 1 with the path named (docs/cli.md: 2 is for usage); it was a bare traceback.
+    where = tmp_path / "a-file"
+    where.write_text("not a directory")
+    assert main(["--db", str(where / "x.db"), "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert f"the database {where / 'x.db'} cannot be used" in err
+    assert "Traceback" not in err
+
+
 def _start_cli(*args: str, dev: bool = False) -> tuple[subprocess.Popen[str], str]:
     """`python -m mosaicstack_telemetry.server`, with `dev`: in development mode (`-X dev`,
     every warning shown, a ResourceWarning for an unclosed database)."""

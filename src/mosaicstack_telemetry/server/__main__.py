@@ -123,6 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not keys:
             fresh = fresh_key()
             keys = {fresh[0]: fresh[1]}
+        from mosaicstack_telemetry.server._state import normalize_keys
+
+        normalize_keys(keys)  # a bad key is the command line's, not a runtime problem
         faults = FaultConfig(
             rate=args.fault_rate,
             kinds=tuple(k.strip() for k in args.fault_kinds.split(",") if k.strip()),
@@ -130,10 +133,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             retry_after=args.fault_retry_after,
             delay_seconds=args.fault_delay,
         )
-        app = create_app(keys, db=args.db, faults=faults, body_limit=args.body_limit)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError) as exc:  # what the command line asked for
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    import sqlite3
+
+    try:
+        app = create_app(keys, db=args.db, faults=faults, body_limit=args.body_limit)
+    except sqlite3.Error as exc:  # a runtime problem: the database
+        print(f"error: the database {args.db} cannot be used: {exc}", file=sys.stderr)
+        return 1
+    except (ValueError, OSError) as exc:  # the contract against the store, the file system
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
     def ready(url: str) -> None:
         print(f"serving on {url}" if fresh is None else announce(url, *fresh), flush=True)
