@@ -34,7 +34,16 @@ def cli_help() -> str:
 
 
 def test_the_contract_is_reachable_everywhere(cli_help: str) -> None:
-    assert problems(CONTRACT, cli_help) == []
+    found = problems(CONTRACT, cli_help)
+    assert found == [], "the contract and the hand-written code differ:\n" + "\n".join(found)
+
+
+def added(changed: dict[str, Any], cli_help: str, doc: str | None = None) -> list[str]:
+    """What `changed` adds to the working contract's problems: the self-tests below judge the
+    checker, and keep doing so (one message each) while a change of the contract is under way
+    and the working contract has problems of its own."""
+    before = problems(CONTRACT, cli_help)
+    return [p for p in problems(changed, cli_help, doc) if p not in before]
 
 
 def test_the_table_lists_every_field_once() -> None:
@@ -52,7 +61,7 @@ def _event(contract: dict[str, Any]) -> dict[str, Any]:
 def test_a_new_optional_field_names_every_place(cli_help: str) -> None:
     changed = copy.deepcopy(CONTRACT)
     _event(changed)["properties"]["probe_calls"] = {"type": "integer", "minimum": 0, "default": 0}
-    (message,) = problems(changed, cli_help)
+    (message,) = added(changed, cli_help)
     assert message.startswith("probe_calls: a field of the contract with no row in docs/wire.md")
     for place in ("_builder.py", "mosaic-telemetry track", "server/_store.py"):
         assert place in message
@@ -65,7 +74,7 @@ def test_a_renamed_field_names_every_place(cli_help: str) -> None:
         ("model_id" if k == "model" else k): v for k, v in event["properties"].items()
     }
     event["required"] = ["model_id" if r == "model" else r for r in event["required"]]
-    found = problems(changed, cli_help)
+    found = added(changed, cli_help)
     text = "\n".join(found)
     assert "model_id: a field of the contract with no row in docs/wire.md" in text
     assert "model: docs/wire.md" in text
@@ -80,7 +89,7 @@ def test_a_removed_option_or_setter_is_found() -> None:
     broken = doc.replace("`--repo-size`", "`--repository-size`").replace(
         "`tokens(actual_out=)`", "`tokens(output=)`"
     )
-    found = problems(CONTRACT, "usage: track --model MODEL", broken)
+    found = added(CONTRACT, "usage: track --model MODEL", broken)
     assert any(
         "repo_size_category: the `track` command" in f and "--repository-size" in f for f in found
     )
@@ -101,7 +110,7 @@ def test_a_new_enum_value_names_enums_py(
     component["enum"].append(value)
     component["x-enum-varnames"].append(varname)
     component["x-enum-descriptions"].append("new")
-    (message,) = problems(changed, cli_help)
+    (message,) = added(changed, cli_help)
     assert message.startswith(f"{schema}.{varname} = {value!r}: no such hand-written member")
     assert "src/mosaicstack_telemetry/_enums.py" in message
     # A closed (request) enum is part of the SDK reference: its table changes too.
@@ -113,10 +122,11 @@ def test_an_enum_without_a_type_override_is_found(
 ) -> None:
     from tests.contract import _reachability
 
+    before = problems(CONTRACT, cli_help)
     real = _reachability.type_overrides()
     monkeypatch.setattr(
         _reachability, "type_overrides", lambda: {k: v for k, v in real.items() if k != "Outcome"}
     )
-    assert problems(CONTRACT, cli_help) == [
+    assert [p for p in problems(CONTRACT, cli_help) if p not in before] == [
         "Outcome: not in [tool.datamodel-codegen.type-overrides] of pyproject.toml"
     ]

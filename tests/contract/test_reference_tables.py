@@ -336,6 +336,10 @@ def test_event_fields_are_the_contract_fields(event_rows: dict[str, dict[str, st
 
 @pytest.mark.parametrize("field", list(EVENT["properties"]))
 def test_event_field_matches_reference(event_rows: dict[str, dict[str, str]], field: str) -> None:
+    assert field in event_rows, (
+        f"{field}: no row in the TaskCompletionEvent table of the SDK reference "
+        "(shared/spec/sdk-reference.md); see docs/regenerating.md, step 4"
+    )
     row = event_rows[field]
     prop = EVENT["properties"][field]
     assert row["Required"] in {"Yes", "No"}
@@ -356,7 +360,10 @@ def test_event_field_matches_reference(event_rows: dict[str, dict[str, str]], fi
         assert prop["default"] == json.loads(default.group(1))
     elif field not in EVENT["required"]:
         # Server-assigned (event_id, timestamp) or nullable fields whose default is null.
-        assert prop.get("default") is None
+        assert prop.get("default") is None, (
+            f"{field}: the contract's default {prop['default']!r} is not in its reference row; "
+            f"end the row's description with (default: `{json.dumps(prop['default'])}`)"
+        )
 
 
 # --- the other model tables: same fields and types -----------------------------------------
