@@ -97,16 +97,16 @@ def _each(flush: Callable[[], None], give_up: Callable[[], None], interrupted: b
     """One client's exit flush; after a Ctrl-C (this one's or an earlier one's), no more
     sending: each says at once what it loses. Returns whether a Ctrl-C came. A failure of one
     client must not stop the others."""
-    try:
-        if not interrupted:
-            try:
-                flush()
-                return False
-            except KeyboardInterrupt:
-                pass  # the user wants out: what is left is lost, and said so, at once
+    if not interrupted:
+        try:
+            flush()
+            return False
+        except KeyboardInterrupt:
+            pass  # the user wants out: what is left is lost, and said so, at once
+        except Exception:  # the next client's flush goes on
+            return False
+    with contextlib.suppress(Exception):
         give_up()
-    except Exception:  # noqa: S110
-        pass
     return True
 
 

@@ -364,3 +364,23 @@ def test_two_threads_forking_at_once_leave_the_load_lock_free(
         thread.join(10)
     assert not _wire._loading.locked()
     assert _wire._holders == set()
+
+
+def test_at_exit_a_failing_client_does_not_stop_the_next_and_a_ctrl_c_stops_all() -> None:
+    """The exit flush, client by client: one failing goes on to the next; a Ctrl-C makes that
+    client and every later one give up at once (each says what it loses)."""
+    from mosaicstack_telemetry._exit import _each
+
+    done: list[str] = []
+
+    def failing() -> None:
+        raise RuntimeError("a client's own failure")
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    assert _each(failing, lambda: done.append("gave up 1"), False) is False
+    assert _each(lambda: done.append("flushed 2"), lambda: done.append("gave up 2"), False) is False
+    assert _each(interrupted, lambda: done.append("gave up 3"), False) is True
+    assert _each(lambda: done.append("flushed 4"), lambda: done.append("gave up 4"), True) is True
+    assert done == ["flushed 2", "gave up 3", "gave up 4"]
